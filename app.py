@@ -1,0 +1,39 @@
+"""Application factory: configuration, extensions, blueprints, CLI — nothing else."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+from flask import Flask
+
+import config as default_config
+from extensions import csrf, db, login_manager, migrate
+
+# Whoosh 2.7.4 has invalid escape sequences that newer Pythons warn about at import.
+warnings.filterwarnings("ignore", category=SyntaxWarning, module=r"whoosh(\..*)?")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(default_config.Defaults)
+    if test_config is None:
+        app.config.from_prefixed_env("GONGSHI")
+    else:
+        app.config.from_mapping(test_config)
+    default_config.finish(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from blueprints import register_blueprints
+
+    register_blueprints(app)
+
+    from cli import register_commands
+
+    register_commands(app)
+    return app

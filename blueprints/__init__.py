@@ -1,0 +1,17 @@
+"""One blueprint per area of the site."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from blueprints import admin, api, errors, public, search
+    from blueprints.site import init_app as init_site
+
+    init_site(app)
+    errors.init_app(app)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(admin.bp, url_prefix="/admin")

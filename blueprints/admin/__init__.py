@@ -1,0 +1,5 @@
+"""The staff area (/admin)."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__)

@@ -1,0 +1,167 @@
+"""The one way to do each web chore: htmx detection, full-page-or-fragment
+rendering, typed query parameters, pagination and query-string building."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Request, current_app, make_response, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+
+from extensions import db
+
+
+class BadParameter(BadRequest):
+    """A query parameter that cannot be understood; answered 400 with the message."""
+
+    def __init__(self, message: str):
+        super().__init__(description=message)
+
+
+# --- htmx ------------------------------------------------------------------------
+
+
+def is_htmx(req: Request | None = None) -> bool:
+    """An htmx request that wants a fragment. A history-restore request (the
+    browser lost its cached page) must get the full page."""
+    req = req or request
+    return req.headers.get("HX-Request") == "true" and req.headers.get("HX-History-Restore-Request") != "true"
+
+
+def render(full_template: str, fragment_template: str, status: int = 200, **context: Any):
+    """Same URL, full page or fragment, from the same context."""
+    template = fragment_template if is_htmx() else full_template
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+# --- query parameters --------------------------------------------------------------
+
+
+def int_arg(name: str, *, minimum: int | None = None, maximum: int | None = None, label: str | None = None) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(f"参数“{label or name}”应为整数，收到的是“{raw[:40]}”") from None
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise BadParameter(f"参数“{label or name}”超出范围")
+    return value
+
+
+def choice_arg(name: str, choices: Sequence[str], *, label: str | None = None) -> str | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if raw not in choices:
+        raise BadParameter(f"参数“{label or name}”的取值“{raw[:40]}”无效")
+    return raw
+
+
+def bool_arg(name: str, *, label: str | None = None) -> bool | None:
+    raw = request.args.get(name, "").strip().lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "是"):
+        return True
+    if raw in ("0", "false", "no", "否"):
+        return False
+    raise BadParameter(f"参数“{label or name}”应为 1 或 0")
+
+
+def page_args() -> tuple[int, int]:
+    """``page`` and ``per_page``, clamped rather than refused: a stale or edited
+    link still shows something."""
+    config = current_app.config
+
+    def clamp(name: str, default: int, high: int) -> int:
+        try:
+            value = int(request.args.get(name, default))
+        except (TypeError, ValueError):
+            return default
+        return max(1, min(value, high))
+
+    per_page = clamp("per_page", config["PER_PAGE_DEFAULT"], config["PER_PAGE_MAX"])
+    page = clamp("page", 1, 1_000_000)
+    return page, per_page
+
+
+# --- pagination --------------------------------------------------------------------
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        return 0 if not self.total else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last_index(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+    def window(self, around: int = 2) -> Iterator[int | None]:
+        """Page numbers to link, with None for a gap: 1 … 4 5 [6] 7 8 … 20."""
+        last = self.pages
+        shown = {1, last, *range(self.page - around, self.page + around + 1)}
+        previous = 0
+        for number in sorted(n for n in shown if 1 <= n <= last):
+            if number - previous > 1:
+                yield None
+            yield number
+            previous = number
+
+
+def paginate(statement, page: int, per_page: int) -> Page:
+    """One page of a select statement with an honest total."""
+    pagination = db.paginate(statement, page=page, per_page=per_page, max_per_page=None, error_out=False)
+    return Page(items=list(pagination.items), total=pagination.total or 0, page=page, per_page=per_page)
+
+
+# --- links -------------------------------------------------------------------------
+
+
+def url_with(endpoint: str | None = None, **changes: Any) -> str:
+    """The current URL with some query parameters changed; None or "" removes one.
+    Changing anything but the page goes back to page 1."""
+    args = MultiDict(request.args)
+    if "page" not in changes:
+        args.pop("page", None)
+    view_args = dict(request.view_args or {})
+    for name, value in changes.items():
+        if name in view_args:
+            view_args[name] = value
+            continue
+        args.pop(name, None)
+        if value is None or value == "":
+            continue
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                args.add(name, item)
+        else:
+            args[name] = value
+    return url_for(endpoint or request.endpoint, **view_args, **args.to_dict(flat=False))
+

@@ -1,0 +1,5 @@
+"""The public disclosure site."""
+
+from flask import Blueprint
+
+bp = Blueprint("public", __name__)

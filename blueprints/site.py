@@ -1,0 +1,60 @@
+"""What every page shares: site settings in templates, the 示例数据 banner, and
+the first-run sample data of a development instance."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask, current_app
+from sqlalchemy import exists, inspect, select
+
+from extensions import db
+from models import Batch
+
+_first_run_lock = threading.Lock()
+
+
+def sample_data_shown() -> bool:
+    """True while any published batch is sample data, so every page can say so."""
+    return bool(db.session.scalar(select(exists().where(Batch.is_sample.is_(True), Batch.status == "published"))))
+
+
+def _ensure_first_run_data(app: Flask) -> None:
+    """A development instance with an empty database gets its schema and the
+    sample data on the first request, so a newcomer sees a full site."""
+    if app.extensions.get("gongshi_first_run_done"):
+        return
+    with _first_run_lock:
+        if app.extensions.get("gongshi_first_run_done"):
+            return
+        from domain.sample_data import load_default_sample_data
+        from domain.schema import upgrade_schema
+
+        if not inspect(db.engine).has_table("batch"):
+            upgrade_schema()
+        if not db.session.scalar(select(exists().where(Batch.id.isnot(None)))):
+            app.logger.info("empty database: loading the sample data (示例数据)")
+            load_default_sample_data()
+        app.extensions["gongshi_first_run_done"] = True
+
+
+def init_app(app: Flask) -> None:
+    if app.config["SAMPLE_DATA"] and app.config["ENV_NAME"] != "production" and not app.testing:
+
+        @app.before_request
+        def first_run_data() -> None:
+            _ensure_first_run_data(current_app._get_current_object())
+
+    @app.context_processor
+    def site_context() -> dict:
+        config = current_app.config
+        return {
+            "site": {
+                "name": config["SITE_NAME"],
+                "authority": config["AUTHORITY_NAME"],
+                "authority_short": config["AUTHORITY_SHORT_NAME"],
+                "city": config["CITY_NAME"],
+                "districts": config["DISTRICTS"],
+            },
+            "sample_data_shown": sample_data_shown,
+        }

@@ -1,0 +1,113 @@
+"""The flask commands of the brief: init-db, sample-data, import, users, search."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask import Flask, current_app
+
+from extensions import db
+
+
+def _import_settings():
+    from domain.importing import ImportSettings
+
+    return ImportSettings.from_config(current_app.config)
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Bring the database to the latest schema (creates it if empty)."""
+    from domain.schema import upgrade_schema
+
+    upgrade_schema()
+    click.echo("数据库结构已是最新。")
+
+
+@click.command("sample-data")
+@click.option("--cases", "case_count", type=click.IntRange(min=0), default=None, help="生成的案件数量（默认：内置示例集）")
+@click.option("--listings", "listing_count", type=click.IntRange(min=0), default=None, help="生成的失信名单数量")
+@click.option("--seed", type=int, default=2020, show_default=True, help="随机种子（同一种子生成同样的数据）")
+def sample_data_command(case_count: int | None, listing_count: int | None, seed: int) -> None:
+    """Load clearly fictional sample data (示例数据), at any scale."""
+    from domain.sample_data import load_sample_data
+    from domain.schema import upgrade_schema
+
+    upgrade_schema()
+    total = None if case_count is None and listing_count is None else (case_count or 0) + (listing_count or 0)
+    with click.progressbar(length=total or 0, label="生成示例数据", file=sys.stderr, show_pos=True) as bar:
+        summary = load_sample_data(
+            cases=case_count, listings=listing_count, seed=seed, progress=bar.update if total else None
+        )
+    click.echo(summary)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(["cases", "listings"]), required=True, help="cases：重大违法案件；listings：失信名单")
+@click.option("--title", required=True, help="批次标题，如“2020年第四批”")
+@click.option("--publish", is_flag=True, help="导入后立即发布")
+def import_command(file: str, kind: str, title: str, publish: bool) -> None:
+    """Import a CSV or XLSX file in the template of the brief, all or nothing."""
+    from domain.importing import check_file, store_batch
+    from domain.publishing import apply_search_outbox, publish_batch
+
+    with open(file, "rb") as handle:
+        data = handle.read()
+    report = check_file(data, os.path.basename(file), kind, _import_settings())
+    if report.errors:
+        for error in report.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"导入失败：共 {len(report.errors)} 处错误，未保存任何数据。", err=True)
+        sys.exit(1)
+    with click.progressbar(length=len(report.records), label="保存", file=sys.stderr, show_pos=True) as bar:
+        batch = store_batch(
+            kind,
+            report.records,
+            title=title,
+            authority=current_app.config["AUTHORITY_NAME"],
+            source_filename=os.path.basename(file),
+            progress=bar.update,
+        )
+        if publish:
+            publish_batch(batch)
+        db.session.commit()
+    if publish:
+        apply_search_outbox()
+    state = "已发布" if publish else "已保存为草稿"
+    click.echo(f"已导入 {len(report.records)} 条记录，批次“{batch.title}”（编号 {batch.id}）{state}。")
+
+
+@click.group("users")
+def users_group() -> None:
+    """Staff accounts."""
+
+
+@users_group.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "publisher", "admin"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取一行作为密码")
+def users_create_command(name: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account; prompts for the password."""
+    from domain.accounts import AccountError, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
+    try:
+        user = create_user(name, role, password)
+    except AccountError as problem:
+        click.echo(f"未创建：{problem}", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"已创建账号 {user.username}（{user.role_label}）。")
+
+
+def register_commands(app: Flask) -> None:
+    from search_index.cli import search_group
+
+    for command in (init_db_command, sample_data_command, import_command, users_group, search_group):
+        app.cli.add_command(command)

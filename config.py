@@ -1,0 +1,66 @@
+"""Configuration defaults. Every key can be overridden by an environment variable
+with the ``GONGSHI_`` prefix (``app.config.from_prefixed_env("GONGSHI")``); values
+that parse as JSON (numbers, lists, booleans) are taken as such."""
+
+from __future__ import annotations
+
+import os
+
+# The districts of the first deployment (兰州市). Another city sets
+# GONGSHI_DISTRICTS='["…","…"]'.
+LANZHOU_DISTRICTS = [
+    "城关区",
+    "七里河区",
+    "西固区",
+    "安宁区",
+    "红古区",
+    "永登县",
+    "皋兰县",
+    "榆中县",
+    "兰州新区",
+]
+
+
+class Defaults:
+    ENV_NAME = "development"  # "production" requires a secret key and never loads sample data
+    SECRET_KEY = None
+    DATABASE_URL = None  # default: SQLite in the instance folder
+    SEARCH_INDEX_DIR = None  # default: <instance>/search_index
+    SAMPLE_DATA = True
+    FOUR_EYES = True
+    AUTHORITY_NAME = "兰州市人力资源和社会保障局"
+    AUTHORITY_SHORT_NAME = "兰州市人社局"
+    CITY_NAME = "兰州市"
+    SITE_NAME = "劳动保障监察信息公示"
+    DISTRICTS = LANZHOU_DISTRICTS
+    DEFAULT_LISTING_TERM_YEARS = 3
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
+    PER_PAGE_DEFAULT = 20
+    PER_PAGE_MAX = 100
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 30 * 60  # seconds of inactivity before a staff session ends
+    SESSION_REFRESH_EACH_REQUEST = True
+
+
+def finish(app) -> None:
+    """Derive the settings that depend on others or on the instance folder."""
+    config = app.config
+    production = config["ENV_NAME"] == "production"
+    if not config.get("SECRET_KEY"):
+        if production:
+            raise RuntimeError("GONGSHI_SECRET_KEY must be set in production")
+        config["SECRET_KEY"] = "dev-only-not-secret"
+    if production:
+        config["SESSION_COOKIE_SECURE"] = True
+        config["REMEMBER_COOKIE_SECURE"] = True
+        config["SAMPLE_DATA"] = False
+    if not config.get("DATABASE_URL"):
+        config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "gongshi.db")
+    config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
+    if not config.get("SEARCH_INDEX_DIR"):
+        config["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search_index")
+    config["SAMPLE_DATA"] = str(config["SAMPLE_DATA"]).lower() not in ("0", "false", "no", "")
+    config["FOUR_EYES"] = str(config["FOUR_EYES"]).lower() not in ("0", "false", "no", "")

@@ -1,0 +1,25 @@
+"""The records of the brief. Import models from here."""
+
+from models.audit import AuditEvent
+from models.batch import Batch
+from models.case import Case, CaseViolationType
+from models.enterprise import Enterprise
+from models.hotline import Hotline
+from models.listing import Listing, ListingPerson
+from models.outbox import SearchOutbox
+from models.revision import RecordRevision
+from models.user import User
+
+__all__ = [
+    "AuditEvent",
+    "Batch",
+    "Case",
+    "CaseViolationType",
+    "Enterprise",
+    "Hotline",
+    "Listing",
+    "ListingPerson",
+    "RecordRevision",
+    "SearchOutbox",
+    "User",
+]

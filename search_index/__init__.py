@@ -1,0 +1,1 @@
+"""Full-text search, derived from the database and always rebuildable."""

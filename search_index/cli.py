@@ -1,0 +1,8 @@
+"""flask search …"""
+
+import click
+
+
+@click.group("search")
+def search_group() -> None:
+    """Search index maintenance."""
