@@ -421,7 +421,7 @@ def _resolve_enterprises(records: list[dict[str, Any]]) -> None:
         ids = db.session.scalars(
             insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True), rows
         ).all()
-        found.update(zip(missing, ids))
+        found.update(zip(missing, ids, strict=True))
     for record in records:
         record["enterprise_id"] = found[_enterprise_key(record)]
 
@@ -497,7 +497,7 @@ def _store_chunk(kind: str, batch_id: int, records: list[dict[str, Any]]) -> Non
         ids = db.session.scalars(insert(Case).returning(Case.id, sort_by_parameter_order=True), rows).all()
         types = [
             {"case_id": case_id, "violation_type": label, "position": position}
-            for case_id, record in zip(ids, records)
+            for case_id, record in zip(ids, records, strict=True)
             for position, label in enumerate(record["violation_types"].split("、"))
             if label
         ]
@@ -508,7 +508,7 @@ def _store_chunk(kind: str, batch_id: int, records: list[dict[str, Any]]) -> Non
         ids = db.session.scalars(insert(Listing).returning(Listing.id, sort_by_parameter_order=True), rows).all()
         persons = [
             {"listing_id": listing_id, "name": name, "position": position}
-            for listing_id, record in zip(ids, records)
+            for listing_id, record in zip(ids, records, strict=True)
             for position, name in enumerate(record.get("persons") or [])
         ]
         if persons:

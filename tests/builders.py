@@ -7,12 +7,12 @@ import datetime as dt
 import io
 from typing import Any
 
+from flask import current_app
 from stdnum.cn import uscc
 
 from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, check_file, store_batch
 from domain.publishing import apply_search_outbox, publish_batch
 from extensions import db
-from flask import current_app
 
 
 def credit_code(serial: int) -> str:

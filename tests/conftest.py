@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from app import create_app
 from domain import clock
 from extensions import db
