@@ -1,5 +1,165 @@
-"""The public read-only JSON API (/api/v1)."""
+"""The public read-only JSON API (/api/v1). Lists share their queries and filters
+with the HTML pages (``domain.queries``) and their serializers with the .json
+twins (``blueprints.public``); search lives in ``blueprints.search``."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, abort, jsonify, url_for
+
+from blueprints import public
+from blueprints.common import page_args, paginate
+from blueprints.errors import error_response
+from domain import queries
+from domain.queries import FilterError
+from domain.visibility import GONE_LABELS, gone_reason, is_record_public
+from models import Case, Listing
 
 bp = Blueprint("api", __name__)
+
+
+@bp.errorhandler(FilterError)
+def bad_filter(error: FilterError):
+    return error_response(400, str(error))
+
+
+@bp.after_request
+def open_to_all(response):
+    # Public data, no key, no cookies: any site may read it.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _gone(reason: str):
+    return jsonify({"error": {"status": 410, "reason": reason, "message": GONE_LABELS[reason]}}), 410
+
+
+def _record(model, record_id: int, serialize):
+    record = public.find(model, record_id)
+    if record is None:
+        abort(404)
+    if is_record_public(record):
+        return jsonify(serialize(record))
+    reason = gone_reason(record)
+    if reason is None:
+        abort(404)
+    return _gone(reason)
+
+
+@bp.get("/")
+def index():
+    def link(endpoint: str, **values) -> str:
+        return url_for(endpoint, _external=True, **values)
+
+    paging = {"page": "页码，从1开始", "per_page": "每页条数（最多100）"}
+    return jsonify(
+        {
+            "name": "劳动保障监察信息公示 开放数据接口",
+            "version": "v1",
+            "description": "只读、公开、无需密钥。列表接口返回 {total, page, per_page, results}；每条记录含 id 和 url（公开网页地址）。仅包含当前依法公开的记录。",
+            "endpoints": [
+                {
+                    "path": "/api/v1/cases",
+                    "url": link("api.cases"),
+                    "params": {
+                        **paging,
+                        "year": "决定年份",
+                        "district": "区县",
+                        "type": "违法类型",
+                        "batch": "批次编号",
+                        "police": "是否移送公安机关：1或0",
+                        "sort": "|".join(queries.CASE_SORTS),
+                    },
+                },
+                {"path": "/api/v1/cases/<id>", "description": "一个案件；已撤回的返回410"},
+                {
+                    "path": "/api/v1/listings",
+                    "url": link("api.listings"),
+                    "params": {
+                        **paging,
+                        "year": "列入年份",
+                        "district": "区县",
+                        "batch": "批次编号",
+                        "sort": "|".join(queries.LISTING_SORTS),
+                    },
+                },
+                {"path": "/api/v1/listings/<id>", "description": "一条失信名单；期满、移出、撤销或撤回的返回410"},
+                {"path": "/api/v1/enterprises/<credit_code>", "description": "一个单位及其全部公开记录"},
+                {
+                    "path": "/api/v1/batches",
+                    "url": link("api.batches"),
+                    "params": {**paging, "kind": "cases|listings", "year": "年度"},
+                },
+                {"path": "/api/v1/batches/<id>", "description": "一个批次及其公开记录（分页）"},
+                {"path": "/api/v1/search", "description": "全文搜索：q, kind, district, year, page, per_page"},
+            ],
+            "downloads": {
+                "cases_csv": link("public.cases_csv"),
+                "listings_csv": link("public.listings_csv"),
+                "batches_csv": link("public.batches_csv"),
+            },
+            "documentation": link("public.about"),
+        }
+    )
+
+
+@bp.get("/cases")
+def cases():
+    filters = public.case_filters()
+    page, per_page = page_args()
+    return jsonify(public.page_payload(paginate(queries.case_statement(filters), page, per_page), public.case_json))
+
+
+@bp.get("/cases/<int:id>")
+def case(id: int):
+    return _record(Case, id, public.case_json)
+
+
+@bp.get("/listings")
+def listings():
+    filters = public.listing_filters()
+    page, per_page = page_args()
+    return jsonify(
+        public.page_payload(paginate(queries.listing_statement(filters), page, per_page), public.listing_json)
+    )
+
+
+@bp.get("/listings/<int:id>")
+def listing(id: int):
+    return _record(Listing, id, public.listing_json)
+
+
+@bp.get("/enterprises/<credit_code>")
+def enterprise(credit_code: str):
+    found = public.enterprise_view(credit_code)
+    if found is None:
+        abort(404)
+    code, latest, cases_of, listings_of = found
+    return jsonify(
+        {
+            "credit_code": code,
+            "url": url_for("public.enterprise", credit_code=code, _external=True),
+            "enterprise": {
+                "name": latest.enterprise_name,
+                "credit_code": latest.credit_code,
+                "reg_no": latest.reg_no,
+                "legal_representative": latest.legal_representative,
+                "address": latest.address,
+                "district": latest.district,
+                "industry": latest.industry,
+            },
+            "cases": [public.case_json(item) for item in cases_of],
+            "listings": [public.listing_json(item) for item in listings_of],
+        }
+    )
+
+
+@bp.get("/batches")
+def batches():
+    filters = public.batch_filters()
+    page, per_page = page_args()
+    return jsonify(public.batch_page_payload(paginate(queries.batch_statement(filters), page, per_page)))
+
+
+@bp.get("/batches/<int:id>")
+def batch(id: int):
+    return jsonify(public.batch_detail_payload(public.public_batch_or_abort(id)))

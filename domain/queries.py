@@ -1,0 +1,359 @@
+"""The public list queries and their filters, shared by the HTML pages, their
+CSV/JSON twins and the API. Every statement here starts from the visibility
+clauses of ``domain.visibility``, so nothing unpublished or taken down can leak.
+
+Filters are plain query parameters (Datasette style); parsing takes any mapping
+of strings (``request.args``) and raises ``FilterError`` with a Chinese message,
+which the views answer with 400."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Integer, Select, exists, func, select
+
+from domain import clock
+from domain.visibility import batch_is_public_clause, case_is_public_clause, listing_is_public_clause
+from domain.vocabulary import VIOLATION_TYPES
+from extensions import db
+from models import Batch, Case, CaseViolationType, Listing
+from models.batch import KIND_CASES, KIND_LISTINGS
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be understood; ``str(error)`` is the message."""
+
+
+# --- parsing -------------------------------------------------------------------------
+
+
+def _text(args: Mapping[str, str], name: str) -> str:
+    return (args.get(name) or "").strip()
+
+
+def _int(args: Mapping[str, str], name: str, label: str, low: int, high: int) -> int | None:
+    raw = _text(args, name)
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise FilterError(f"参数“{label}”应为整数，收到的是“{raw[:40]}”") from None
+    if not low <= value <= high:
+        raise FilterError(f"参数“{label}”超出范围（{low}–{high}）")
+    return value
+
+
+def _choice(args: Mapping[str, str], name: str, label: str, choices) -> str | None:
+    raw = _text(args, name)
+    if not raw:
+        return None
+    if raw not in choices:
+        raise FilterError(f"参数“{label}”的取值“{raw[:40]}”无效")
+    return raw
+
+
+def _bool(args: Mapping[str, str], name: str, label: str) -> bool | None:
+    raw = _text(args, name).lower()
+    if not raw:
+        return None
+    if raw in ("1", "true", "yes", "是"):
+        return True
+    if raw in ("0", "false", "no", "否"):
+        return False
+    raise FilterError(f"参数“{label}”应为 1 或 0")
+
+
+YEAR_RANGE = (1990, 2100)
+MAX_ID = 2**31 - 1
+
+# sort parameter → label; a leading "-" is descending.
+CASE_SORTS = {
+    "-date": "决定日期（新→旧）",
+    "date": "决定日期（旧→新）",
+    "-amount": "涉及金额（高→低）",
+    "amount": "涉及金额（低→高）",
+    "-workers": "涉及人数（多→少）",
+    "workers": "涉及人数（少→多）",
+}
+LISTING_SORTS = {
+    "-date": "列入日期（新→旧）",
+    "date": "列入日期（旧→新）",
+    "-amount": "拖欠金额（高→低）",
+    "amount": "拖欠金额（低→高）",
+    "-workers": "涉及人数（多→少）",
+    "workers": "涉及人数（少→多）",
+}
+BATCH_KINDS = {KIND_CASES: "重大违法案件", KIND_LISTINGS: "失信联合惩戒对象名单"}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    year: int | None = None
+    district: str | None = None
+    type: str | None = None
+    batch: int | None = None
+    police: bool | None = None
+    sort: str = "-date"
+
+    def active(self) -> dict[str, Any]:
+        """The filters that are set (without the sort), for chips and links."""
+        return {k: v for k, v in asdict(self).items() if k != "sort" and v is not None}
+
+
+@dataclass(frozen=True)
+class ListingFilters:
+    year: int | None = None
+    district: str | None = None
+    batch: int | None = None
+    sort: str = "-date"
+
+    def active(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "sort" and v is not None}
+
+
+@dataclass(frozen=True)
+class BatchFilters:
+    kind: str | None = None
+    year: int | None = None
+
+    def active(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def parse_case_filters(args: Mapping[str, str], districts) -> CaseFilters:
+    return CaseFilters(
+        year=_int(args, "year", "年份", *YEAR_RANGE),
+        district=_choice(args, "district", "区县", districts),
+        type=_choice(args, "type", "违法类型", VIOLATION_TYPES),
+        batch=_int(args, "batch", "批次", 1, MAX_ID),
+        police=_bool(args, "police", "是否移送公安机关"),
+        sort=_choice(args, "sort", "排序", CASE_SORTS) or "-date",
+    )
+
+
+def parse_listing_filters(args: Mapping[str, str], districts) -> ListingFilters:
+    return ListingFilters(
+        year=_int(args, "year", "年份", *YEAR_RANGE),
+        district=_choice(args, "district", "区县", districts),
+        batch=_int(args, "batch", "批次", 1, MAX_ID),
+        sort=_choice(args, "sort", "排序", LISTING_SORTS) or "-date",
+    )
+
+
+def parse_batch_filters(args: Mapping[str, str]) -> BatchFilters:
+    return BatchFilters(
+        kind=_choice(args, "kind", "类别", BATCH_KINDS),
+        year=_int(args, "year", "年份", *YEAR_RANGE),
+    )
+
+
+# --- statements ----------------------------------------------------------------------
+
+
+def _ordered(column, descending: bool, tiebreak):
+    # The id tie-break keeps pages stable and matches the (…, id) / rowid order of
+    # the indexes, so no sort step is needed.
+    return (column.desc(), tiebreak.desc()) if descending else (column.asc(), tiebreak.asc())
+
+
+def case_statement(filters: CaseFilters) -> Select:
+    """Public cases matching the filters, in the requested order."""
+    statement = select(Case).where(case_is_public_clause())
+    if filters.year is not None:
+        statement = statement.where(Case.year == filters.year)
+    if filters.district:
+        statement = statement.where(Case.district == filters.district)
+    if filters.batch is not None:
+        statement = statement.where(Case.batch_id == filters.batch)
+    if filters.police is not None:
+        statement = statement.where(Case.transferred_to_police.is_(filters.police))
+    if filters.type:
+        statement = statement.where(
+            exists().where(CaseViolationType.case_id == Case.id, CaseViolationType.violation_type == filters.type)
+        )
+    column = {"date": Case.decided_on, "amount": Case.amount_involved, "workers": Case.workers_involved}[
+        filters.sort.lstrip("-")
+    ]
+    return statement.order_by(*_ordered(column, filters.sort.startswith("-"), Case.id))
+
+
+def listing_statement(filters: ListingFilters, today: dt.date | None = None) -> Select:
+    """Listings in force today matching the filters."""
+    statement = select(Listing).where(listing_is_public_clause(today or clock.today()))
+    if filters.year is not None:
+        statement = statement.where(Listing.year == filters.year)
+    if filters.district:
+        statement = statement.where(Listing.district == filters.district)
+    if filters.batch is not None:
+        statement = statement.where(Listing.batch_id == filters.batch)
+    column = {"date": Listing.listed_on, "amount": Listing.amount_owed, "workers": Listing.workers_involved}[
+        filters.sort.lstrip("-")
+    ]
+    return statement.order_by(*_ordered(column, filters.sort.startswith("-"), Listing.id))
+
+
+def batch_statement(filters: BatchFilters) -> Select:
+    statement = select(Batch).where(batch_is_public_clause())
+    if filters.kind:
+        statement = statement.where(Batch.kind == filters.kind)
+    if filters.year is not None:
+        statement = statement.where(Batch.year == filters.year)
+    return statement.order_by(Batch.published_on.desc(), Batch.id.desc())
+
+
+def public_batch(batch_id: int) -> Batch | None:
+    return db.session.scalar(select(Batch).where(Batch.id == batch_id, batch_is_public_clause()))
+
+
+def batch_record_statement(batch: Batch, today: dt.date | None = None) -> Select:
+    """The public records of one batch, in the order they were published."""
+    if batch.kind == KIND_CASES:
+        return select(Case).where(case_is_public_clause(), Case.batch_id == batch.id).order_by(Case.id)
+    return (
+        select(Listing)
+        .where(listing_is_public_clause(today or clock.today()), Listing.batch_id == batch.id)
+        .order_by(Listing.id)
+    )
+
+
+def public_record_counts(batches: list[Batch], today: dt.date | None = None) -> dict[int, int]:
+    """How many records of each batch are public now (one query per kind)."""
+    counts: dict[int, int] = {}
+    today = today or clock.today()
+    for model, clause, kind in (
+        (Case, case_is_public_clause(), KIND_CASES),
+        (Listing, listing_is_public_clause(today), KIND_LISTINGS),
+    ):
+        ids = [b.id for b in batches if b.kind == kind]
+        if ids:
+            rows = db.session.execute(
+                select(model.batch_id, func.count()).where(clause, model.batch_id.in_(ids)).group_by(model.batch_id)
+            )
+            counts.update({batch_id: count for batch_id, count in rows})
+    return counts
+
+
+# --- choices for the filter controls ---------------------------------------------------
+
+
+def _year_span(model, clause) -> list[int]:
+    # min/max on the (status, year) indexes are single index probes, unlike DISTINCT.
+    low, high = db.session.execute(select(func.min(model.year), func.max(model.year)).where(clause)).one()
+    if low is None:
+        return []
+    return list(range(high, low - 1, -1))
+
+
+def case_years() -> list[int]:
+    return _year_span(Case, case_is_public_clause())
+
+
+def listing_years(today: dt.date | None = None) -> list[int]:
+    return _year_span(Listing, Listing.status == "published")
+
+
+def batch_years() -> list[int]:
+    return list(
+        db.session.scalars(select(Batch.year).where(batch_is_public_clause()).distinct().order_by(Batch.year.desc()))
+    )
+
+
+def batch_choices(kind: str) -> list[Batch]:
+    return list(
+        db.session.scalars(
+            select(Batch)
+            .where(batch_is_public_clause(), Batch.kind == kind)
+            .order_by(Batch.published_on.desc(), Batch.id.desc())
+        )
+    )
+
+
+# --- single records --------------------------------------------------------------------
+
+
+def enterprise_records(
+    credit_code: str | None, enterprise_id: int | None, today: dt.date | None = None
+) -> tuple[list[Case], list[Listing]]:
+    """All public cases and listings in force of one enterprise, newest first. An
+    enterprise is identified by its credit code where it has one, else by its row."""
+    today = today or clock.today()
+    if credit_code:
+        case_key, listing_key = Case.credit_code == credit_code, Listing.credit_code == credit_code
+    elif enterprise_id is not None:
+        case_key, listing_key = Case.enterprise_id == enterprise_id, Listing.enterprise_id == enterprise_id
+    else:
+        return [], []
+    cases = db.session.scalars(
+        select(Case).where(case_is_public_clause(), case_key).order_by(Case.decided_on.desc(), Case.id.desc())
+    ).all()
+    listings = db.session.scalars(
+        select(Listing)
+        .where(listing_is_public_clause(today), listing_key)
+        .order_by(Listing.listed_on.desc(), Listing.id.desc())
+    ).all()
+    return list(cases), list(listings)
+
+
+def latest_record(cases: list[Case], listings: list[Listing]) -> Case | Listing | None:
+    """The most recently published record: its snapshot is how the enterprise is shown."""
+    records: list[Case | Listing] = [*cases, *listings]
+    if not records:
+        return None
+    return max(
+        records,
+        key=lambda r: (r.published_at or dt.datetime.min, r.decided_on if isinstance(r, Case) else r.listed_on, r.id),
+    )
+
+
+# --- headline figures ------------------------------------------------------------------
+
+
+@dataclass
+class Headline:
+    cases: int
+    listings: int
+    workers: int
+    amount: Decimal
+    police: int
+
+
+def headline_figures(today: dt.date | None = None) -> Headline:
+    today = today or clock.today()
+    cases, case_workers, case_amount, police = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Case.workers_involved), 0),
+            func.coalesce(func.sum(Case.amount_involved), 0),
+            func.coalesce(func.sum(Case.transferred_to_police.cast(Integer)), 0),
+        ).where(case_is_public_clause())
+    ).one()
+    listings, listing_workers, listing_amount = db.session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(Listing.workers_involved), 0),
+            func.coalesce(func.sum(Listing.amount_owed), 0),
+        ).where(listing_is_public_clause(today))
+    ).one()
+    return Headline(
+        cases=cases,
+        listings=listings,
+        workers=int(case_workers) + int(listing_workers),
+        amount=Decimal(case_amount) + Decimal(listing_amount),
+        police=int(police),
+    )
+
+
+def latest_batches(limit: int = 6) -> list[Batch]:
+    return list(
+        db.session.scalars(
+            select(Batch)
+            .where(batch_is_public_clause())
+            .order_by(Batch.published_on.desc(), Batch.id.desc())
+            .limit(limit)
+        )
+    )
