@@ -28,15 +28,18 @@ def init_db_command() -> None:
 
 @click.command("sample-data")
 @click.option("--cases", "case_count", type=click.IntRange(min=0), default=None, help="生成的案件数量（默认：内置示例集）")
-@click.option("--listings", "listing_count", type=click.IntRange(min=0), default=None, help="生成的失信名单数量")
+@click.option(
+    "--listings", "listing_count", type=click.IntRange(min=0), default=None, help="生成的失信名单数量（只给 --cases 时为案件数的1/20）"
+)
 @click.option("--seed", type=int, default=2020, show_default=True, help="随机种子（同一种子生成同样的数据）")
 def sample_data_command(case_count: int | None, listing_count: int | None, seed: int) -> None:
     """Load clearly fictional sample data (示例数据), at any scale."""
-    from domain.sample_data import load_sample_data
+    from domain.sample_data import load_sample_data, planned_counts
     from domain.schema import upgrade_schema
 
     upgrade_schema()
-    total = None if case_count is None and listing_count is None else (case_count or 0) + (listing_count or 0)
+    counts = planned_counts(case_count, listing_count)
+    total = sum(counts) if counts else None
     with click.progressbar(length=total or 0, label="生成示例数据", file=sys.stderr, show_pos=True) as bar:
         summary = load_sample_data(
             cases=case_count, listings=listing_count, seed=seed, progress=bar.update if total else None
