@@ -129,15 +129,19 @@ def snapshot() -> list[tuple]:
     return cases + listings + batches
 
 
-def test_deterministic_by_seed(app, tmp_path):
+def start_over() -> None:
+    db.session.remove()  # release the session's locks, or PostgreSQL's DROP waits for ever
+    db.drop_all()
+    db.create_all()
+
+
+def test_deterministic_by_seed(app):
     load_sample_data(cases=60, listings=20, seed=7)
     first = snapshot()
-    db.drop_all()
-    db.create_all()
+    start_over()
     load_sample_data(cases=60, listings=20, seed=7)
     assert snapshot() == first
-    db.drop_all()
-    db.create_all()
+    start_over()
     load_sample_data(cases=60, listings=20, seed=8)
     assert snapshot() != first
 
