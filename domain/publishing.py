@@ -3,13 +3,15 @@ search outbox entries in the same transaction; the index follows after commit.""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from typing import Any
 
 from sqlalchemy import func, insert, literal, select, update
 
-from domain import clock
+from domain import audit, clock
 from extensions import db
-from models import Batch, Case, Listing, SearchOutbox
+from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchOutbox, User
 from models.batch import KIND_CASES
 from models.common import utcnow
 
@@ -82,3 +84,462 @@ def apply_search_outbox() -> None:
         apply_outbox()
     except Exception:  # the database change has been committed; the index catches up later
         log.exception("search index update failed; entries stay in the outbox")
+
+
+# --- the staff workflow -------------------------------------------------------------
+# Each function below changes the current transaction only: it checks the rules,
+# makes the change, writes the audit event and the search outbox entries. The caller
+# commits, then calls ``apply_search_outbox``.
+
+CASE_FIELDS = (
+    "enterprise_name",
+    "credit_code",
+    "reg_no",
+    "legal_representative",
+    "address",
+    "district",
+    "industry",
+    "violation_types",
+    "facts",
+    "handling",
+    "workers_involved",
+    "amount_involved",
+    "fine_amount",
+    "transferred_to_police",
+    "decided_on",
+    "year",
+    "document_no",
+    "document_no_key",
+)
+LISTING_FIELDS = (
+    "enterprise_name",
+    "credit_code",
+    "reg_no",
+    "legal_representative",
+    "address",
+    "district",
+    "industry",
+    "reason",
+    "basis",
+    "workers_involved",
+    "amount_owed",
+    "deciding_authority",
+    "document_no",
+    "document_no_key",
+    "listed_on",
+    "term_years",
+    "expires_on",
+    "regime",
+    "year",
+)
+LISTING_STATE_FIELDS = (
+    "status",
+    "listed_on",
+    "expires_on",
+    "year",
+    "removed_on",
+    "removal_reason",
+    "removal_document_no",
+    "revoked_on",
+    "revocation_reason",
+    "reinstated_on",
+)
+
+
+def _require(text: str | None, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise PublishingError(message)
+    return text
+
+
+def record_fields(record: Case | Listing) -> dict[str, Any]:
+    """The published content of a record (what a correction may change)."""
+    if isinstance(record, Case):
+        return {name: getattr(record, name) for name in CASE_FIELDS}
+    data = {name: getattr(record, name) for name in LISTING_FIELDS}
+    data["persons"] = record.responsible_persons
+    return data
+
+
+def batch_state(batch: Batch) -> dict[str, Any]:
+    return {
+        "status": batch.status,
+        "number": batch.number,
+        "published_on": batch.published_on,
+        "review_comment": batch.review_comment,
+        "withdrawal_reason": batch.withdrawal_reason,
+    }
+
+
+def batch_records(batch: Batch) -> list[Case | Listing]:
+    model = record_model(batch.kind)
+    return list(db.session.scalars(select(model).where(model.batch_id == batch.id).order_by(model.id)))
+
+
+def record_count(batch: Batch) -> int:
+    model = record_model(batch.kind)
+    return db.session.scalar(select(func.count()).select_from(model).where(model.batch_id == batch.id)) or 0
+
+
+def preparer_ids(batch: Batch) -> set[int]:
+    """Who prepared a batch: whoever uploaded it or submitted it for review."""
+    return {user_id for user_id in (batch.created_by_id, batch.submitted_by_id) if user_id is not None}
+
+
+# --- drafts ---------------------------------------------------------------------------
+
+
+def _require_draft(batch: Batch) -> None:
+    if batch.status != "draft":
+        raise PublishingError("只有草稿批次可以修改；待审核的批次请先由审核人退回")
+
+
+def _check_document_unique(batch: Batch, values: dict[str, Any], exclude_id: int | None = None) -> None:
+    key = values.get("document_no_key")
+    if not key:
+        return
+    model = record_model(batch.kind)
+    clash = db.session.scalar(
+        select(model.id).where(model.batch_id == batch.id, model.document_no_key == key, model.id != (exclude_id or 0))
+    )
+    if clash:
+        raise PublishingError(f"本批次已有文书号相同的记录（记录编号 {clash}）")
+
+
+def _resolve_enterprise(values: dict[str, Any]) -> None:
+    # The import service's own enterprise matching, so a form and a file agree.
+    from domain.importing import _resolve_enterprises
+
+    _resolve_enterprises([values])
+
+
+def _assign(record: Case | Listing, values: dict[str, Any]) -> None:
+    fields = CASE_FIELDS if isinstance(record, Case) else LISTING_FIELDS
+    for name in fields:
+        setattr(record, name, values.get(name))
+    record.enterprise_id = values.get("enterprise_id")
+    if isinstance(record, Case):
+        labels = [label for label in (values.get("violation_types") or "").split("、") if label]
+        if [row.violation_type for row in record.violation_type_rows] != labels:
+            record.violation_type_rows.clear()
+            db.session.flush()  # old rows go before new ones with the same key arrive
+            record.violation_type_rows.extend(
+                CaseViolationType(violation_type=label, position=position) for position, label in enumerate(labels)
+            )
+    else:
+        names = list(values.get("persons") or [])
+        if record.responsible_persons != names:
+            record.persons.clear()
+            db.session.flush()
+            record.persons.extend(ListingPerson(name=name, position=position) for position, name in enumerate(names))
+
+
+def add_record(batch: Batch, values: dict[str, Any], user: User) -> Case | Listing:
+    """Add one validated record (from ``check_record_fields``) to a draft batch."""
+    _require_draft(batch)
+    _check_document_unique(batch, values)
+    values = dict(values)
+    _resolve_enterprise(values)
+    record = record_model(batch.kind)(batch_id=batch.id, status="draft")
+    record.batch = batch
+    db.session.add(record)
+    _assign(record, values)
+    db.session.flush()
+    audit.record(
+        "record.add",
+        record,
+        after=record_fields(record),
+        user=user,
+        summary=f"向批次“{batch.title}”添加 {record.enterprise_name}",
+    )
+    return record
+
+
+def edit_draft_record(record: Case | Listing, values: dict[str, Any], user: User) -> None:
+    _require_draft(record.batch)
+    _check_document_unique(record.batch, values, exclude_id=record.id)
+    before = record_fields(record)
+    values = dict(values)
+    _resolve_enterprise(values)
+    _assign(record, values)
+    before, after = audit.changed_only(before, record_fields(record))
+    if not after:
+        raise PublishingError("没有修改任何内容")
+    audit.record("record.edit", record, before, after, user, summary=f"修改草稿记录 {record.enterprise_name}")
+
+
+def delete_draft_record(record: Case | Listing, user: User) -> None:
+    _require_draft(record.batch)
+    audit.record(
+        "record.delete",
+        record,
+        before=record_fields(record),
+        user=user,
+        summary=f"从批次“{record.batch.title}”删除 {record.enterprise_name}",
+    )
+    db.session.delete(record)
+
+
+def delete_draft_batch(batch: Batch, user: User) -> None:
+    _require_draft(batch)
+    audit.record(
+        "batch.delete",
+        batch,
+        before={**batch_state(batch), "title": batch.title, "records": record_count(batch)},
+        user=user,
+        summary=f"删除草稿批次“{batch.title}”",
+    )
+    for record in batch_records(batch):
+        db.session.delete(record)
+    db.session.delete(batch)
+
+
+# --- review ---------------------------------------------------------------------------
+
+
+def submit_batch(batch: Batch, user: User) -> None:
+    _require_draft(batch)
+    if not record_count(batch):
+        raise PublishingError("批次中没有记录，不能提交审核")
+    before = batch_state(batch)
+    batch.status = "submitted"
+    batch.submitted_at = utcnow()
+    batch.submitted_by_id = user.id
+    audit.record(
+        "batch.submit", batch, *audit.changed_only(before, batch_state(batch)), user, summary=f"提交审核“{batch.title}”"
+    )
+
+
+def send_back(batch: Batch, comment: str, user: User) -> None:
+    if batch.status != "submitted":
+        raise PublishingError("只有待审核的批次可以退回")
+    comment = _require(comment, "退回时请写明需要修改的地方")
+    before = batch_state(batch)
+    batch.status = "draft"
+    batch.review_comment = comment
+    audit.record(
+        "batch.send_back",
+        batch,
+        *audit.changed_only(before, batch_state(batch)),
+        user,
+        summary=f"退回“{batch.title}”：{comment}",
+    )
+
+
+def can_publish(batch: Batch, user: User, *, four_eyes: bool) -> str | None:
+    """Why this user may not publish this batch, or None if they may."""
+    if batch.status != "submitted":
+        return "只有待审核的批次可以发布，请先提交审核"
+    if user.role not in ("publisher", "admin"):
+        return "只有审核发布人员可以发布"
+    if four_eyes and user.id in preparer_ids(batch):
+        return "四眼原则：准备或提交该批次的人不能发布它，请由另一位审核人发布"
+    return None
+
+
+def review_and_publish(batch: Batch, user: User, *, four_eyes: bool) -> None:
+    """Publish a submitted batch after review (the four-eyes rule unless switched off)."""
+    problem = can_publish(batch, user, four_eyes=four_eyes)
+    if problem:
+        raise PublishingError(problem)
+    before = batch_state(batch)
+    count = record_count(batch)
+    publish_batch(batch, published_by_id=user.id)
+    batch.review_comment = None
+    before, after = audit.changed_only(before, batch_state(batch))
+    audit.record(
+        "batch.publish",
+        batch,
+        before,
+        {**after, "records": count},
+        user,
+        summary=f"发布“{batch.title}”（{count}条）",
+    )
+
+
+# --- after publication ----------------------------------------------------------------
+
+
+def withdraw_batch(batch: Batch, reason: str, user: User) -> None:
+    """撤回 a whole published batch: the batch and every record leave the public site."""
+    if batch.status != "published":
+        raise PublishingError("只有已发布的批次可以撤回")
+    reason = _require(reason, "撤回需要写明理由")
+    before = batch_state(batch)
+    now = utcnow()
+    batch.status = "withdrawn"
+    batch.withdrawn_at = now
+    batch.withdrawal_reason = reason
+    model = record_model(batch.kind)
+    db.session.execute(
+        update(model)
+        .where(model.batch_id == batch.id, model.status != "withdrawn")
+        .values(status="withdrawn", withdrawn_at=now, withdrawal_reason=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+    enqueue_batch(batch)
+    audit.record(
+        "batch.withdraw",
+        batch,
+        *audit.changed_only(before, batch_state(batch)),
+        user,
+        summary=f"撤回批次“{batch.title}”：{reason}",
+    )
+
+
+def withdraw_record(record: Case | Listing, reason: str, user: User) -> None:
+    """撤回 one record: its permalink answers 410 with the notice from then on."""
+    if record.status in ("draft", "withdrawn"):
+        raise PublishingError("只有已发布的记录可以撤回" if record.status == "draft" else "该记录已撤回")
+    reason = _require(reason, "撤回需要写明理由")
+    before = {"status": record.status}
+    record.status = "withdrawn"
+    record.withdrawn_at = utcnow()
+    record.withdrawal_reason = reason
+    enqueue_record(record)
+    audit.record(
+        "record.withdraw",
+        record,
+        before,
+        {"status": "withdrawn", "withdrawal_reason": reason},
+        user,
+        summary=f"撤回 {record.enterprise_name}：{reason}",
+    )
+
+
+def correct_record(record: Case | Listing, values: dict[str, Any], note: str, user: User) -> None:
+    """更正 a published record: the text as it was is kept as a revision, the record
+    shows the new text with a dated note."""
+    if record.status in ("draft", "withdrawn"):
+        raise PublishingError("只有已发布的记录可以更正" if record.status == "draft" else "已撤回的记录不能更正")
+    note = _require(note, "更正需要写明更正说明（将在公开页面显示）")
+    _check_document_unique(record.batch, values, exclude_id=record.id)
+    previous = record_fields(record)
+    db.session.add(
+        RecordRevision(
+            record_kind=record.kind,
+            record_id=record.id,
+            revision=record.revision,
+            data=audit.jsonable(
+                {**previous, "correction_note": record.correction_note, "revised_at": record.revised_at}
+            ),
+            note=note,
+            created_by_id=user.id,
+        )
+    )
+    values = dict(values)
+    _resolve_enterprise(values)
+    _assign(record, values)
+    before, after = audit.changed_only(previous, record_fields(record))
+    if not after:
+        raise PublishingError("没有修改任何内容")
+    record.revision = (record.revision or 1) + 1
+    record.revised_at = utcnow()
+    record.correction_note = note
+    enqueue_record(record)
+    audit.record(
+        "record.correct",
+        record,
+        before,
+        {**after, "revision": record.revision, "note": note},
+        user,
+        summary=f"更正 {record.enterprise_name}（第{record.revision}版）：{note}",
+    )
+
+
+def _listing_state(listing: Listing) -> dict[str, Any]:
+    return {name: getattr(listing, name) for name in LISTING_STATE_FIELDS}
+
+
+def _check_day(day: dt.date | None, listing: Listing, what: str) -> dt.date:
+    if day is None:
+        raise PublishingError(f"请填写{what}")
+    if day > clock.today():
+        raise PublishingError(f"{what}不能晚于今天")
+    if day < listing.listed_on:
+        raise PublishingError(f"{what}不能早于列入日期 {listing.listed_on.isoformat()}")
+    return day
+
+
+def remove_listing(listing: Listing, removed_on: dt.date | None, reason: str, document_no: str, user: User) -> None:
+    """提前移出 (信用修复, 第十二至十四条): the listing leaves every public page at once."""
+    if listing.status != "published":
+        raise PublishingError("只有公示中的名单可以提前移出")
+    removed_on = _check_day(removed_on, listing, "移出日期")
+    reason = _require(reason, "请填写移出理由")
+    document_no = _require(document_no, "请填写提前移出决定书文号")
+    before = _listing_state(listing)
+    listing.status = "removed"
+    listing.removed_on = removed_on
+    listing.removal_reason = reason
+    listing.removal_document_no = document_no
+    enqueue_record(listing)
+    audit.record(
+        "listing.remove",
+        listing,
+        *audit.changed_only(before, _listing_state(listing)),
+        user,
+        summary=f"提前移出 {listing.enterprise_name}（{document_no}）",
+    )
+
+
+def revoke_listing(listing: Listing, revoked_on: dt.date | None, reason: str, user: User) -> None:
+    """撤销 the listing decision (第十六条): it stops being public at once."""
+    if listing.status not in ("published", "removed"):
+        raise PublishingError("只有已发布的名单可以撤销")
+    revoked_on = _check_day(revoked_on, listing, "撤销日期")
+    reason = _require(reason, "请填写撤销理由")
+    before = _listing_state(listing)
+    listing.status = "revoked"
+    listing.revoked_on = revoked_on
+    listing.revocation_reason = reason
+    enqueue_record(listing)
+    audit.record(
+        "listing.revoke",
+        listing,
+        *audit.changed_only(before, _listing_state(listing)),
+        user,
+        summary=f"撤销列入 {listing.enterprise_name}：{reason}",
+    )
+
+
+def reinstate_listing(listing: Listing, reinstated_on: dt.date | None, basis: str, user: User) -> None:
+    """恢复列入 after an early removal is revoked (第十五条): the listing is public
+    again and its term starts again from the reinstatement date."""
+    if listing.status not in ("removed", "revoked"):
+        raise PublishingError("只有已提前移出或已撤销的名单可以恢复列入")
+    reinstated_on = _check_day(reinstated_on, listing, "恢复日期")
+    basis = _require(basis, "请填写恢复列入的依据（决定书文号等）")
+    before = _listing_state(listing)
+    listing.status = "published"
+    listing.reinstated_on = reinstated_on
+    listing.listed_on = reinstated_on  # 列入的起止时间重新计算
+    listing.expires_on = clock.add_years(reinstated_on, listing.term_years)
+    listing.year = reinstated_on.year
+    enqueue_record(listing)
+    audit.record(
+        "listing.reinstate",
+        listing,
+        *audit.changed_only(before, _listing_state(listing)),
+        user,
+        summary=f"恢复列入 {listing.enterprise_name}：{basis}",
+    )
+
+
+# --- the edit form uses the import rules -------------------------------------------------
+
+
+def check_record_fields(kind: str, cells: dict[str, Any], settings) -> tuple[dict[str, Any] | None, list]:
+    """Validate one record typed into a form with exactly the rules of a file
+    import: the form's values become a one-row table for the import service.
+    Returns (record values, []) or (None, errors)."""
+    from domain.importing import COLUMNS, validate_table
+    from domain.spreadsheets import Table
+
+    header = list(COLUMNS[kind])
+    table = Table(header=header, rows=[(2, [cells.get(column) for column in header])])
+    report = validate_table(kind, table, settings)
+    if report.errors:
+        return None, report.errors
+    return report.records[0], []

@@ -1,0 +1,263 @@
+"""Staff home, batches: upload, draft, review, publish, withdraw."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import select
+
+from blueprints.admin import PUBLISHERS, bp, role_required
+from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm
+from blueprints.admin.helpers import (
+    commit_and_index,
+    done,
+    history,
+    me,
+    public_url,
+    refuse,
+    settings,
+    usernames,
+)
+from blueprints.common import choice_arg, page_args, paginate, render
+from domain import audit, clock, publishing
+from domain.importing import check_file, store_batch
+from domain.publishing import PublishingError, record_model
+from domain.visibility import listing_is_public_clause
+from extensions import db
+from models import Batch, Listing
+from models.batch import BATCH_STATUS_LABELS
+
+STAFF = ("editor", "publisher", "admin")
+
+
+def get_batch(batch_id: int) -> Batch:
+    return db.session.get(Batch, batch_id) or abort(404)
+
+
+@bp.route("/")
+def home():
+    today = clock.today()
+    awaiting = list(db.session.scalars(select(Batch).where(Batch.status == "submitted").order_by(Batch.submitted_at)))
+    drafts = list(db.session.scalars(select(Batch).where(Batch.status == "draft").order_by(Batch.created_at.desc())))
+    expiring = list(
+        db.session.scalars(
+            select(Listing)
+            .where(listing_is_public_clause(today), Listing.expires_on <= today + dt.timedelta(days=30))
+            .order_by(Listing.expires_on, Listing.id)
+            .limit(100)
+        )
+    )
+    recent = list(
+        db.session.scalars(
+            select(Batch).where(Batch.status == "published").order_by(Batch.published_at.desc()).limit(10)
+        )
+    )
+    return render_template(
+        "admin/home.html",
+        title="工作台",
+        nav="home",
+        awaiting=awaiting,
+        drafts=drafts,
+        expiring=expiring,
+        recent=recent,
+        today=today,
+        public_url=public_url,
+        counts={b.id: publishing.record_count(b) for b in [*awaiting, *drafts, *recent]},
+    )
+
+
+@bp.route("/batches")
+@role_required(*STAFF)
+def batches():
+    status = choice_arg("status", list(BATCH_STATUS_LABELS), label="状态")
+    kind = choice_arg("kind", ["cases", "listings"], label="类别")
+    statement = select(Batch)
+    if status:
+        statement = statement.where(Batch.status == status)
+    if kind:
+        statement = statement.where(Batch.kind == kind)
+    page, per_page = page_args()
+    result = paginate(statement.order_by(Batch.created_at.desc(), Batch.id.desc()), page, per_page)
+    return render(
+        "admin/batches.html",
+        "admin/_batch_rows.html",
+        title="批次",
+        nav="batches",
+        result=result,
+        status=status,
+        kind=kind,
+        statuses=BATCH_STATUS_LABELS,
+        counts={b.id: publishing.record_count(b) for b in result.items},
+        public_url=public_url,
+    )
+
+
+@bp.route("/review")
+@role_required(*PUBLISHERS)
+def review():
+    waiting = list(db.session.scalars(select(Batch).where(Batch.status == "submitted").order_by(Batch.submitted_at)))
+    names = usernames(*(b.created_by_id for b in waiting), *(b.submitted_by_id for b in waiting))
+    return render_template(
+        "admin/review.html",
+        title="审核",
+        nav="review",
+        waiting=waiting,
+        names=names,
+        counts={b.id: publishing.record_count(b) for b in waiting},
+        blocked={b.id: publishing.can_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
+    )
+
+
+def upload_page(*, form: UploadForm | None = None, report=None, status: int = 200, message: str | None = None):
+    form = form or UploadForm()
+    if not form.title.data:
+        form.title.data = f"{clock.today().year}年第批"
+    return render_template(
+        "admin/upload.html",
+        title="上传批次",
+        nav="batches",
+        form=form,
+        report=report,
+        message=message,
+        limit_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+    ), status
+
+
+@bp.route("/batches/upload", methods=["GET", "POST"], endpoint="upload")
+@role_required(*STAFF)
+def upload():
+    form = UploadForm()
+    if request.method == "GET":
+        return upload_page(form=form)
+    if not form.validate_on_submit():
+        return upload_page(form=form, status=400)
+    upload = form.file.data
+    filename = os.path.basename(upload.filename or "upload")
+    data = upload.read()
+    kind = form.kind.data
+    report = check_file(data, filename, kind, settings())
+    if report.errors:
+        # Nothing is stored: the report says what to fix, row by row.
+        return upload_page(form=form, report=report, status=422)
+    batch = store_batch(
+        kind,
+        report.records,
+        title=form.title.data.strip(),
+        authority=current_app.config["AUTHORITY_NAME"],
+        created_by_id=me().id,
+        source_filename=filename,
+    )
+    audit.record(
+        "batch.upload",
+        batch,
+        after={"title": batch.title, "kind": kind, "records": len(report.records), "file": filename},
+        user=me(),
+        summary=f"上传“{batch.title}”（{filename}，{len(report.records)}条）",
+    )
+    db.session.commit()  # a draft is not public: nothing for the search index yet
+    return done(
+        f"文件检查通过，已保存为草稿批次（{len(report.records)}条）。请预览核对后提交审核。",
+        "admin.batch",
+        batch_id=batch.id,
+    )
+
+
+@bp.route("/batches/<int:batch_id>")
+@role_required(*STAFF)
+def batch(batch_id: int):
+    batch = get_batch(batch_id)
+    model = record_model(batch.kind)
+    page, per_page = page_args()
+    result = paginate(select(model).where(model.batch_id == batch.id).order_by(model.id), page, per_page)
+    return render(
+        "admin/batch.html",
+        "admin/_record_rows.html",
+        title=batch.title,
+        nav="batches",
+        batch=batch,
+        result=result,
+        names=usernames(batch.created_by_id, batch.submitted_by_id, batch.published_by_id),
+        history=history("batch", batch.id),
+        action_form=ActionForm(),
+        send_back_form=SendBackForm(),
+        withdraw_form=ReasonForm(),
+        publish_blocked=publishing.can_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
+        public_url=public_url,
+        label=audit.ACTION_LABELS,
+    )
+
+
+@bp.route("/batches/<int:batch_id>/preview")
+@role_required(*STAFF)
+def preview(batch_id: int):
+    batch = get_batch(batch_id)
+    model = record_model(batch.kind)
+    page, per_page = page_args()
+    result = paginate(select(model).where(model.batch_id == batch.id).order_by(model.id), page, per_page)
+    return render_template("admin/preview.html", title=f"预览：{batch.title}", batch=batch, result=result)
+
+
+@bp.route("/batches/<int:batch_id>/submit", methods=["POST"])
+@role_required(*STAFF)
+def submit(batch_id: int):
+    batch = get_batch(batch_id)
+    try:
+        publishing.submit_batch(batch, me())
+    except PublishingError as problem:
+        return refuse(str(problem), "admin.batch", batch_id=batch_id)
+    commit_and_index()
+    return done("已提交审核，等待另一位审核人发布。", "admin.batch", batch_id=batch_id)
+
+
+@bp.route("/batches/<int:batch_id>/send-back", methods=["POST"])
+@role_required(*PUBLISHERS)
+def send_back(batch_id: int):
+    batch = get_batch(batch_id)
+    form = SendBackForm()
+    form.validate()
+    try:
+        publishing.send_back(batch, form.comment.data or "", me())
+    except PublishingError as problem:
+        return refuse(str(problem), "admin.batch", batch_id=batch_id)
+    commit_and_index()
+    return done("已退回修改。", "admin.review")
+
+
+@bp.route("/batches/<int:batch_id>/publish", methods=["POST"])
+@role_required(*PUBLISHERS)
+def publish(batch_id: int):
+    batch = get_batch(batch_id)
+    try:
+        publishing.review_and_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"])
+    except PublishingError as problem:
+        return refuse(str(problem), "admin.batch", batch_id=batch_id)
+    commit_and_index()
+    return done(f"已发布“{batch.title}”，公众现在可以看到。", "admin.batch", batch_id=batch_id)
+
+
+@bp.route("/batches/<int:batch_id>/withdraw", methods=["POST"])
+@role_required(*PUBLISHERS)
+def withdraw_batch(batch_id: int):
+    batch = get_batch(batch_id)
+    form = ReasonForm()
+    form.validate()
+    try:
+        publishing.withdraw_batch(batch, form.reason.data or "", me())
+    except PublishingError as problem:
+        return refuse(str(problem), "admin.batch", batch_id=batch_id)
+    commit_and_index()
+    return done("批次已撤回，其中的记录已停止公开。", "admin.batch", batch_id=batch_id)
+
+
+@bp.route("/batches/<int:batch_id>/delete", methods=["POST"])
+@role_required(*STAFF)
+def delete_batch(batch_id: int):
+    batch = get_batch(batch_id)
+    try:
+        publishing.delete_draft_batch(batch, me())
+    except PublishingError as problem:
+        return refuse(str(problem), "admin.batch", batch_id=batch_id)
+    commit_and_index()
+    return done("草稿批次已删除。", "admin.batches")

@@ -1,0 +1,79 @@
+"""Small things the staff views share."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from domain.importing import ImportSettings
+from domain.publishing import apply_search_outbox
+from extensions import db
+from models import AuditEvent, User
+
+PUBLIC_ENDPOINTS = {"case": "public.case", "listing": "public.listing", "batch": "public.batch"}
+
+
+def public_url(obj) -> str | None:
+    """The public page of a record or batch (whatever its URL argument is called),
+    or None while the public site has no such page."""
+    kind = type(obj).__name__.lower()
+    endpoint = PUBLIC_ENDPOINTS.get(kind)
+    if not endpoint:
+        return None
+    try:
+        rules = list(current_app.url_map.iter_rules(endpoint))
+    except KeyError:
+        return None
+    for rule in rules:
+        if len(rule.arguments) == 1:
+            try:
+                return url_for(endpoint, **{next(iter(rule.arguments)): obj.id})
+            except BuildError:
+                continue
+    return None
+
+
+def settings() -> ImportSettings:
+    return ImportSettings.from_config(current_app.config)
+
+
+def me() -> User:
+    return current_user._get_current_object()
+
+
+def commit_and_index() -> None:
+    """Commit the change with its audit event and outbox entries, then let the
+    search index follow."""
+    db.session.commit()
+    apply_search_outbox()
+
+
+def refuse(message: str, endpoint: str, **values):
+    db.session.rollback()
+    flash(message, "error")
+    return redirect(url_for(endpoint, **values), 303)
+
+
+def done(message: str, endpoint: str, **values):
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values), 303)
+
+
+def history(object_type: str, object_id: int, limit: int = 50) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
+            .order_by(AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def usernames(*ids: int | None) -> dict[int, str]:
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
