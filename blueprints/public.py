@@ -38,13 +38,14 @@ def bad_filter(error: FilterError):
 
 @bp.app_template_filter("yuan")
 def yuan(value: Decimal | float | int | None) -> str:
-    """An amount as the bureau writes it: 41.6万元 from 10,000 up, else 8,500元."""
+    """An amount as the bureau writes it: 41.6万元 from 10,000 up, 1.2亿元 from 10^8."""
     if value is None:
         return "—"
     amount = Decimal(str(value))
-    if amount >= 10_000:
-        wan = (amount / 10_000).quantize(Decimal("0.01")).normalize()
-        return f"{format(wan, 'f')}万元"
+    for unit, size in (("亿元", 100_000_000), ("万元", 10_000)):
+        if amount >= size:
+            scaled = (amount / size).quantize(Decimal("0.01")).normalize()
+            return f"{scaled:,f}{unit}"
     return f"{amount.quantize(Decimal('0.01')).normalize():,f}元"
 
 
