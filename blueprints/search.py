@@ -1,5 +1,138 @@
-"""The search page."""
+"""The search page (/search) and its JSON twin (/api/v1/search): parse the
+parameters, ask search_index, render. One URL answers the full page or, to htmx,
+the results fragment with the facet counts swapped out of band."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from blueprints.common import BadParameter, Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from domain.vocabulary import VIOLATION_TYPES
+from models import Case, Listing
+from search_index import Filters, Outcome, QueryError, highlight, search as run_search, snippet
+from search_index.analysis import fold
+from search_index.query import KIND_PARAMS
 
 bp = Blueprint("search", __name__)
+bp.add_app_template_global(url_with, "url_with")
+
+
+def _filters() -> Filters:
+    kind = choice_arg("kind", tuple(KIND_PARAMS), label="类别")
+    district = request.args.get("district", "").strip() or None
+    if district is not None and len(district) > 50:
+        raise BadParameter("参数“区县”无效")
+    return Filters(
+        kind=KIND_PARAMS[kind] if kind else None,
+        district=district,
+        year=int_arg("year", minimum=1949, maximum=2200, label="年份"),
+        vtype=choice_arg("type", VIOLATION_TYPES, label="违法类型"),
+    )
+
+
+def _search() -> tuple[Outcome | None, str | None]:
+    filters = _filters()
+    page, per_page = page_args()
+    try:
+        outcome = run_search(request.args.get("q", ""), filters, page, per_page,
+                             districts=current_app.config["DISTRICTS"])
+    except QueryError as problem:
+        return None, str(problem)
+    return outcome, None
+
+
+def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
+    """Highlighted (HTML-escaped) text of one result."""
+    parts = outcome.highlight_terms
+    people = record.legal_representative or ""
+    if isinstance(record, Listing):
+        others = [p for p in record.responsible_persons if p != record.legal_representative]
+        facts = record.reason
+    else:
+        others = []
+        facts = " ".join(t for t in (record.facts, record.handling) if t)
+    exact_code = outcome.plan.mode == "code"
+    exact_no = outcome.plan.mode == "document_no"
+    return {
+        "enterprise_name": highlight(record.enterprise_name, parts),
+        "legal_representative": highlight(people, parts),
+        "responsible_persons": [highlight(p, parts) for p in others],
+        "credit_code": highlight(record.credit_code or record.reg_no or "",
+                                 [fold(record.credit_code or record.reg_no or "")] if exact_code else parts),
+        "document_no": highlight(record.document_no or "",
+                                 [fold(record.document_no or "")] if exact_no else parts),
+        "facts": snippet(facts, parts),
+    }
+
+
+def _url(record: Case | Listing, external: bool = False) -> str:
+    endpoint = "public.listing" if isinstance(record, Listing) else "public.case"
+    return url_for(endpoint, id=record.id, _external=external)
+
+
+@bp.get("/search")
+def search():
+    outcome, error = _search()
+    page = None
+    hits = []
+    if outcome is not None:
+        page = Page(items=outcome.hits, total=outcome.total, page=outcome.page, per_page=outcome.per_page)
+        hits = [(hit, _marks(outcome, hit.record), _url(hit.record)) for hit in outcome.hits]
+    q = request.args.get("q", "")
+    title = f"搜索：{q[:30]}" if q.strip() else "搜索"
+    return render(
+        "search/search.html",
+        "search/_results.html",
+        status=400 if error else 200,
+        title=title,
+        q=q,
+        outcome=outcome,
+        error=error,
+        results=page,
+        hits=hits,
+        oob=is_htmx(),
+    )
+
+
+@bp.get("/api/v1/search")
+def search_json():
+    outcome, error = _search()
+    if error:
+        raise BadParameter(error)
+    assert outcome is not None
+    if outcome.plan.mode == "too_short":
+        raise BadParameter(outcome.message or "搜索词太短")
+    results = []
+    for hit in outcome.hits:
+        record = hit.record
+        marks = _marks(outcome, record)
+        item: dict[str, Any] = {
+            "kind": hit.kind,
+            "id": record.id,
+            "url": _url(record, external=True),
+            "enterprise_name": record.enterprise_name,
+            "credit_code": record.credit_code or record.reg_no,
+            "legal_representative": record.legal_representative,
+            "district": record.district,
+            "document_no": record.document_no,
+            "score": hit.score,
+            "highlights": {
+                "enterprise_name": str(marks["enterprise_name"]),
+                "facts": str(marks["facts"]),
+            },
+        }
+        if isinstance(record, Case):
+            item["violation_types"] = record.violation_type_list
+            item["decided_on"] = record.decided_on.isoformat()
+        else:
+            item["responsible_persons"] = record.responsible_persons
+            item["listed_on"] = record.listed_on.isoformat()
+            item["expires_on"] = record.expires_on.isoformat()
+        if outcome.partial:
+            item["partial_match"] = True
+        results.append(item)
+    return jsonify(
+        {"q": outcome.q, "total": outcome.total, "page": outcome.page, "per_page": outcome.per_page, "results": results}
+    )

@@ -1,0 +1,153 @@
+"""Text analysis for Chinese search: width folding, CJK bigrams, legal-form
+suffixes and pinyin.
+
+Whoosh's default analyzer keeps a run of Chinese characters as one token, so a
+search for 恒达 never finds 兰州恒达建筑工程有限公司. As Lucene's CJKAnalyzer does,
+we cut every run of CJK characters into overlapping pairs (恒达 达建 建筑 …) and
+keep ASCII runs whole: any fragment of two or more characters is then the
+sequence of its own pairs, so every fragment can be found.
+
+``fold`` maps one character to one character (full-width → ASCII, A–Z → a–z),
+so offsets in folded text are offsets in the original: highlighting relies on it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from whoosh.analysis import Token, Tokenizer
+
+# Full-width ASCII (U+FF01–U+FF5E) and the ideographic space fold to ASCII;
+# upper-case ASCII folds to lower case. One character in, one character out.
+_FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FOLD[0x3000] = 0x20
+for _code in range(0x41, 0x5B):
+    _FOLD[_code] = _code + 32
+for _code in range(0xFF21, 0xFF3B):
+    _FOLD[_code] = _code - 0xFEE0 + 32
+_FOLD_TABLE = str.maketrans(_FOLD)
+
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+
+def fold(text: str | None) -> str:
+    """Full-width to ASCII and lower case, keeping the length."""
+    return (text or "").translate(_FOLD_TABLE)
+
+
+def is_cjk(char: str) -> bool:
+    return bool(_CJK_CHAR.match(char))
+
+
+def terms(text: str | None) -> list[str]:
+    """The index terms of a text, in order: overlapping CJK bigrams (a lone CJK
+    character stays a unigram) and whole ASCII letter/digit runs. The fast path
+    used when indexing; ``CJKBigramTokenizer`` yields the same terms."""
+    out: list[str] = []
+    for match in _RUN.finditer(fold(text)):
+        run = match.group()
+        if run[0] < "\x80" or len(run) == 1:
+            out.append(run)
+        else:
+            out.extend([run[i : i + 2] for i in range(len(run) - 1)])
+    return out
+
+
+class CJKBigramTokenizer(Tokenizer):
+    """A Whoosh tokenizer producing the terms of ``terms()`` with consecutive
+    positions and character offsets into the original text."""
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
+                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        folded = fold(value)
+        position = start_pos
+        for match in _RUN.finditer(folded):
+            run, start = match.group(), match.start()
+            if run[0] < "\x80" or len(run) == 1:
+                pieces = [(run, start, match.end())]
+            else:
+                pieces = [(run[i : i + 2], start + i, start + i + 2) for i in range(len(run) - 1)]
+            for text, begin, end in pieces:
+                token.text = text
+                token.boost = 1.0
+                token.stopped = False
+                if keeporiginal:
+                    token.original = value[begin:end]
+                if positions:
+                    token.pos = position
+                if chars:
+                    token.startchar = start_char + begin
+                    token.endchar = start_char + end
+                position += 1
+                yield token
+
+
+def CJKBigramAnalyzer() -> CJKBigramTokenizer:  # noqa: N802 - named like Whoosh's analyzers
+    return CJKBigramTokenizer()
+
+
+# --- names ---------------------------------------------------------------------------
+
+# Legal-form suffixes, longest first. Their bigrams occur in nearly every name, so
+# the name without them is what tells companies apart.
+LEGAL_FORMS = sorted(
+    {
+        "股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团股份有限公司", "分公司", "公司",
+        "普通合伙", "有限合伙", "合伙企业", "个人独资企业", "个体工商户", "工作室", "经营部", "门市部",
+        "合作社", "专业合作社", "厂", "店", "中心",
+    },
+    key=len,
+    reverse=True,
+)
+_BRANCH = re.compile(r"[（(][^（）()]*[)）]$")
+
+
+def core_name(name: str | None) -> str:
+    """The name without a trailing branch note and legal-form suffix:
+    兰州恒达建筑工程有限公司 → 兰州恒达建筑工程."""
+    text = (name or "").strip()
+    text = _BRANCH.sub("", text).strip()
+    for _ in range(2):  # 集团 + 有限公司, or 分公司 after a suffix
+        for suffix in LEGAL_FORMS:
+            if text.endswith(suffix) and len(text) > len(suffix) + 1:
+                text = text[: -len(suffix)]
+                break
+    return text
+
+
+def normalize_query(text: str) -> str:
+    """A query as typed, folded, with markup-like and operator characters turned
+    into spaces and the length capped."""
+    text = fold(text)[:200]
+    text = re.sub(r"[\"'“”‘’<>{}^~*?\\|&!+=:;，。、,.；：！？（）()【】\[\]〔〕《》\s\u200b-\u200f\ufeff]+", " ", text)
+    return " ".join(text.split())
+
+
+# --- pinyin (for “did you mean”) ----------------------------------------------------
+
+
+@lru_cache(maxsize=20000)
+def char_pinyin(char: str) -> str:
+    """The first (most common) toneless reading of a character, or "" if none."""
+    if not is_cjk(char):
+        return ""
+    from pypinyin import Style, lazy_pinyin
+
+    reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+    return reading[0] if reading else ""
+
+
+def pinyin_terms(text: str) -> list[str]:
+    """Pairs of consecutive syllables (heng_da, da_jian …) of the CJK runs of a text."""
+    out: list[str] = []
+    for match in _RUN.finditer(fold(text)):
+        run = match.group()
+        if run[0] < "\x80":
+            continue
+        syllables = [char_pinyin(c) for c in run]
+        out.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]) if a and b)
+    return out

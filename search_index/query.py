@@ -1,0 +1,515 @@
+"""The query planner and executor: what a typed query means, which records
+match, in which order, with which facet counts, snippets and suggestions.
+
+- A credit code (any case, spaces, full width) or a decision number (any bracket
+  style) is an exact look-up.
+- Otherwise each space-separated part of two or more characters must occur in
+  the record: candidates come from the posting list of the part's rarest bigram,
+  and are verified against the folded text, so a fragment crossing word
+  boundaries (恒达建) is found exactly, with no false positives.
+- Order: exact name, name starting with the query, name containing it, a
+  person's exact name, a person's name containing it, the facts; within each,
+  newest first.
+- Listings not in force today (clock.today()) never match, whatever the index
+  says; the final page is checked against the database as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from domain import clock
+from domain.validation import normalize_credit_code, normalize_document_no
+from domain.visibility import case_is_public_clause, listing_is_public_clause
+from domain.vocabulary import VIOLATION_TYPES
+from extensions import db
+from models import Case, Listing
+from search_index.analysis import char_pinyin, fold, is_cjk, normalize_query, pinyin_terms, terms
+from search_index.documents import CASE, LISTING
+from search_index.searcher import Snapshot, snapshot
+
+MAX_QUERY_LENGTH = 100
+KIND_PARAMS = {"cases": CASE, "listings": LISTING}
+KIND_LABELS = {CASE: "违法案件", LISTING: "失信名单"}
+TIER_SCORES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+
+_CODE = re.compile(r"[0-9A-Z]{18}|\d{15}")
+_YEAR_IN_BRACKETS = re.compile(r"[〔\[(（【［]\s*(19|20)\d\d\s*[〕\])）】］]")
+_DOC_NO_TAIL = re.compile(r"(19|20)\d\d\D{0,3}\d+\s*号\s*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class QueryError(ValueError):
+    """A query that cannot be searched; the message is shown to the user (400)."""
+
+
+@dataclass
+class Filters:
+    kind: str | None = None  # "case" | "listing"
+    district: str | None = None
+    year: int | None = None
+    vtype: str | None = None
+
+    def any(self) -> bool:
+        return any(v is not None for v in (self.kind, self.district, self.year, self.vtype))
+
+
+@dataclass
+class Plan:
+    raw: str
+    mode: str  # "empty" | "browse" | "code" | "document_no" | "text" | "too_short"
+    parts: list[str] = field(default_factory=list)
+    code: str | None = None
+    document_no: str | None = None
+
+
+@dataclass
+class Hit:
+    kind: str
+    record_id: int
+    score: float
+    tier: int
+    record: Case | Listing | None = None
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class Outcome:
+    q: str
+    plan: Plan
+    filters: Filters
+    page: int
+    per_page: int
+    total: int = 0
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    message: str | None = None
+    partial: bool = False  # no record has the whole query: these share part of it
+    suggestions: list[str] = field(default_factory=list)
+    index_ready: bool = True
+
+    @property
+    def highlight_terms(self) -> list[str]:
+        if self.plan.mode == "text":
+            return self.plan.parts
+        return []
+
+
+# --- planning -------------------------------------------------------------------------
+
+
+def plan_query(q: str | None) -> Plan:
+    raw = _CONTROL.sub(" ", q or "").strip()
+    if len(raw) > MAX_QUERY_LENGTH:
+        raise QueryError(f"搜索词太长：最多 {MAX_QUERY_LENGTH} 个字符，请只输入单位名称、人名、代码或文书编号的一部分。")
+    if not raw:
+        return Plan(raw, "empty")
+    code = normalize_credit_code(raw)
+    if _CODE.fullmatch(code):
+        return Plan(raw, "code", code=code)
+    folded = fold(raw)
+    if any(is_cjk(c) for c in folded) and (_YEAR_IN_BRACKETS.search(folded) or _DOC_NO_TAIL.search(folded)):
+        return Plan(raw, "document_no", parts=_parts(raw), document_no=normalize_document_no(raw))
+    parts = _parts(raw)
+    if not parts:
+        return Plan(raw, "too_short")
+    return Plan(raw, "text", parts=parts)
+
+
+def _parts(raw: str) -> list[str]:
+    """Space-separated parts of two or more characters, longest first (the
+    rarest usually), without repeats or parts contained in another."""
+    parts = [p for p in normalize_query(raw).split() if len(p) >= 2]
+    parts = sorted(set(parts), key=len, reverse=True)
+    kept: list[str] = []
+    for part in parts:
+        if not any(part in other for other in kept):
+            kept.append(part)
+    return kept[:8]
+
+
+# --- matching -------------------------------------------------------------------------
+
+
+def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | None:
+    """Docnums that may contain ``part`` in a field: the posting list of its
+    rarest term. None if the part has no usable term (then every document is a
+    candidate)."""
+    tokens = terms(part)
+    folded = fold(part)
+    best: Sequence[int] | None = None
+    best_size = None
+    for position, token in enumerate(tokens):
+        if token[0] < "\x80":
+            at_edge = folded.startswith(token) or folded.endswith(token)
+            if at_edge:  # may continue beyond what was typed: all terms it starts
+                expanded = snap.expand_prefix(fieldname, token)
+                size = sum(snap.doc_frequency(fieldname, t) for t in expanded)
+                if best_size is None or size < best_size:
+                    ids: list[int] = []
+                    for term in expanded:
+                        ids.extend(snap.postings(fieldname, term))
+                    best, best_size = ids, size
+                continue
+        elif len(token) == 1:  # a lone CJK character: indexed only when it stands alone
+            continue
+        size = snap.doc_frequency(fieldname, token)
+        if size == 0:
+            return []
+        if best_size is None or size < best_size:
+            best, best_size = None, size
+            best_token = token
+    if best is None and best_size is not None:
+        best = snap.postings(fieldname, best_token)
+    return best
+
+
+def _field_matches(snap: Snapshot, fieldname: str, texts: list[str], part: str) -> set[int]:
+    candidates = _candidates(snap, fieldname, part)
+    if candidates is None:
+        candidates = snap.order
+    return {d for d in candidates if part in texts[d]}
+
+
+def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[set[int], dict[int, int]]:
+    """Docnums containing every part, and the tier of those that are better
+    than a facts-only match."""
+    tiers: dict[int, int] = {}
+    if len(parts) == 1:
+        part = parts[0]
+        in_name = _field_matches(snap, "name", snap.names, part)
+        in_people = _field_matches(snap, "people", snap.people, part)
+        in_text = _field_matches(snap, "text", snap.texts, part)
+        names, shorts, cores, people = snap.names, snap.shorts, snap.cores, snap.people
+        for d in in_people:
+            tiers[d] = 3 if part in people[d].split() else 4
+        for d in in_name:
+            tiers[d] = 1 if names[d].startswith(part) or shorts[d].startswith(part) or cores[d] == part else 2
+        for d in snap.postings("name_exact", re.sub(r"\s+", "", part)):
+            if d in in_name:
+                tiers[d] = 0
+        return in_name | in_people | in_text, tiers
+    matched: set[int] | None = None
+    name_all: set[int] | None = None
+    for part in parts:
+        in_name = _field_matches(snap, "name", snap.names, part)
+        hits = in_name | _field_matches(snap, "people", snap.people, part) | _field_matches(
+            snap, "text", snap.texts, part)
+        matched = hits if matched is None else matched & hits
+        name_all = in_name if name_all is None else name_all & in_name
+        if not matched:
+            return set(), {}
+    for d in name_all or ():
+        tiers[d] = 2
+    return matched or set(), tiers
+
+
+def _exact(snap: Snapshot, fieldname: str, value: str | None) -> set[int]:
+    if not value:
+        return set()
+    return {d for d in snap.postings(fieldname, value) if d not in snap.deleted}
+
+
+# --- filters and facets ---------------------------------------------------------------
+
+
+def _combo_filter(snap: Snapshot, filters: Filters, skip: str | None = None) -> set[int]:
+    """Combination numbers (kind, district, year, types) allowed by the filters,
+    optionally ignoring one dimension (for that dimension's facet counts)."""
+    kind_code = None if filters.kind is None else (1 if filters.kind == LISTING else 0)
+    allowed = set()
+    for number, (kind, district, year, types) in enumerate(snap.combos):
+        if skip != "kind" and kind_code is not None and kind != kind_code:
+            continue
+        if skip != "district" and filters.district is not None and district != filters.district:
+            continue
+        if skip != "year" and filters.year is not None and year != filters.year:
+            continue
+        if skip != "type" and filters.vtype is not None and filters.vtype not in types:
+            continue
+        allowed.add(number)
+    return allowed
+
+
+def _facets(snap: Snapshot, counts: Counter, filters: Filters, districts: Sequence[str]) -> dict[str, list[FacetValue]]:
+    def tally(skip: str, key) -> Counter:
+        allowed = _combo_filter(snap, filters, skip=skip)
+        out: Counter = Counter()
+        for number, count in counts.items():
+            if number in allowed:
+                for value in key(snap.combos[number]):
+                    out[value] += count
+        return out
+
+    kinds = tally("kind", lambda c: [LISTING if c[0] else CASE])
+    by_district = tally("district", lambda c: [c[1]])
+    by_year = tally("year", lambda c: [c[2]])
+    by_type = tally("type", lambda c: c[3])
+    district_order = list(districts) + sorted(d for d in by_district if d not in districts)
+    type_order = list(VIOLATION_TYPES) + sorted(t for t in by_type if t not in VIOLATION_TYPES)
+    return {
+        "kind": [FacetValue(p, KIND_LABELS[k], kinds[k], filters.kind == k) for p, k in KIND_PARAMS.items()],
+        "district": [FacetValue(d, d, by_district[d], filters.district == d) for d in district_order
+                     if by_district[d] or filters.district == d],
+        "year": [FacetValue(str(y), f"{y}年", by_year[y], filters.year == y) for y in sorted(by_year, reverse=True)
+                 if y and (by_year[y] or filters.year == y)],
+        "type": [FacetValue(t, t, by_type[t], filters.vtype == t) for t in type_order
+                 if by_type[t] or filters.vtype == t],
+    }
+
+
+# --- ordering -------------------------------------------------------------------------
+
+
+def _top(snap: Snapshot, docs: list[int], count: int) -> list[int]:
+    """The first ``count`` of ``docs`` in newest-first order."""
+    if count <= 0 or not docs:
+        return []
+    if len(docs) * 8 > snap.live_count and count < len(docs):
+        members = set(docs)
+        return list(islice((d for d in snap.order if d in members), count))
+    rank = snap.rank.__getitem__
+    if count * 10 < len(docs):
+        return heapq.nsmallest(count, docs, key=rank)
+    return sorted(docs, key=rank)[:count]
+
+
+def _page(snap: Snapshot, results: list[int], tiers: dict[int, int], page: int, per_page: int) -> list[tuple[int, int]]:
+    buckets: list[list[int]] = [[] for _ in TIER_SCORES]
+    default = len(TIER_SCORES) - 1
+    if tiers:
+        get = tiers.get
+        for d in results:
+            buckets[get(d, default)].append(d)
+    else:
+        buckets[default] = results
+    start, need = (page - 1) * per_page, page * per_page
+    chosen: list[tuple[int, int]] = []
+    for tier, bucket in enumerate(buckets):
+        if need <= 0:
+            break
+        if not bucket:
+            continue
+        if start >= len(bucket):
+            start -= len(bucket)
+            need -= len(bucket)
+            continue
+        top = _top(snap, bucket, min(need, len(bucket)))
+        chosen.extend((d, tier) for d in top[start:])
+        need -= len(top)
+        start = 0
+    return chosen[:per_page]
+
+
+# --- suggestions ----------------------------------------------------------------------
+
+
+def _pinyin_suggestions(snap: Snapshot, part: str, visible, limit: int = 3) -> list[str]:
+    """Names that sound like the query (恒大 → 恒达): the name fragments whose
+    syllables equal the query's."""
+    syllables = [char_pinyin(c) for c in part]
+    if len(part) < 2 or len(part) > 8 or not all(syllables):
+        return []
+    pairs = pinyin_terms(part)
+    rarest = min(pairs, key=lambda t: snap.doc_frequency("name_py", t))
+    found: Counter = Counter()
+    for d in islice((d for d in snap.postings("name_py", rarest) if visible(d)), 500):
+        core = snap.cores[d]
+        for i in range(len(core) - len(part) + 1):
+            window = core[i : i + len(part)]
+            if window != part and all(char_pinyin(c) == s for c, s in zip(window, syllables)):
+                found[window] += 1
+    return [text for text, _ in found.most_common(limit)]
+
+
+def _partial_matches(snap: Snapshot, part: str, visible) -> list[int]:
+    """Records whose name shares the most bigrams with a query nothing matches
+    in full: shown under a label saying so."""
+    bigrams = [t for t in dict.fromkeys(terms(part)) if len(t) == 2 or t[0] < "\x80"]
+    if len(bigrams) < 2:
+        return []
+    usable = [t for t in bigrams if snap.doc_frequency("name", t) <= max(1000, snap.live_count // 10)]
+    tally: Counter = Counter()
+    for term in usable:
+        tally.update(d for d in snap.postings("name", term) if visible(d))
+    if not tally:
+        return []
+    best = max(tally.values())
+    threshold = max(1, best - 1) if best > 1 else 1
+    keep = [d for d, n in tally.items() if n >= threshold]
+    keep.sort(key=lambda d: (-tally[d], snap.rank[d]))
+    return keep
+
+
+# --- the search -----------------------------------------------------------------------
+
+
+def search(q: str | None, filters: Filters | None = None, page: int = 1, per_page: int = 20,
+           districts: Sequence[str] = ()) -> Outcome:
+    filters = filters or Filters()
+    plan = plan_query(q)
+    outcome = Outcome(q=plan.raw, plan=plan, filters=filters, page=page, per_page=per_page)
+    if plan.mode == "too_short":
+        outcome.message = "请至少输入两个字：单位名称、人名或事实中的任意两个连续的字即可，例如“恒达”。"
+        return outcome
+    if plan.mode == "empty" and not filters.any():
+        return outcome
+    snap = snapshot()
+    if snap is None:
+        outcome.index_ready = False
+        outcome.message = "搜索索引正在建立，请稍后再试。"
+        return outcome
+    today = clock.today()
+    hidden = snap.hidden_listings(today)
+
+    tiers: dict[int, int] = {}
+    if plan.mode == "empty":
+        matched: set[int] | None = None  # everything
+    elif plan.mode == "code":
+        matched = _exact(snap, "credit_code", plan.code)
+        tiers = dict.fromkeys(matched, 0)
+    elif plan.mode == "document_no":
+        matched = _exact(snap, "document_no", plan.document_no)
+        tiers = dict.fromkeys(matched, 0)
+        if not matched and plan.parts:
+            matched, tiers = _text_matches(snap, plan.parts)
+    else:
+        matched, tiers = _text_matches(snap, plan.parts)
+
+    combo = snap.combo
+    if matched is None:
+        counts = _visible_counts(snap, today)
+    else:
+        if hidden:
+            matched.difference_update(hidden)
+        counts = Counter(map(combo.__getitem__, matched))
+    outcome.facets = _facets(snap, counts, filters, districts)
+    allowed = _combo_filter(snap, filters)
+    outcome.total = sum(c for n, c in counts.items() if n in allowed)
+
+    if matched is None:  # browsing with filters: walk the newest-first order
+        want = page * per_page
+        docs = islice((d for d in snap.order if combo[d] in allowed and d not in hidden), want)
+        chosen = [(d, len(TIER_SCORES) - 1) for d in list(docs)[(page - 1) * per_page :]]
+    else:
+        results = [d for d in matched if combo[d] in allowed] if len(allowed) < len(snap.combos) else list(matched)
+        chosen = _page(snap, results, tiers, page, per_page)
+
+    if outcome.total == 0 and plan.mode in ("text", "document_no") and plan.parts:
+        def visible(d: int) -> bool:
+            return d not in snap.deleted and d not in hidden and combo[d] in allowed
+
+        part = plan.parts[0]
+        outcome.suggestions = _pinyin_suggestions(snap, part, visible)
+        partial = _partial_matches(snap, part, visible)
+        if partial:
+            outcome.partial = True
+            outcome.total = len(partial)
+            start = (page - 1) * per_page
+            chosen = [(d, len(TIER_SCORES) - 1) for d in partial[start : start + per_page]]
+
+    outcome.hits = [
+        Hit(LISTING if snap.kinds[d] else CASE, snap.ids[d], TIER_SCORES[tier], tier) for d, tier in chosen
+    ]
+    _attach_records(outcome, today)
+    return outcome
+
+
+def _visible_counts(snap: Snapshot, today: dt.date) -> Counter:
+    cached = getattr(snap, "_visible_counts", None)
+    if cached and cached[0] == today:
+        return cached[1]
+    hidden = snap.hidden_listings(today)
+    combo = snap.combo
+    counts = Counter(combo[d] for d in snap.order if d not in hidden)
+    snap._visible_counts = (today, counts)
+    return counts
+
+
+def _attach_records(outcome: Outcome, today: dt.date) -> None:
+    """Load the page's records from the database, keeping only those that are
+    public now: a stale index can never show a record that is not."""
+    by_kind: dict[str, list[int]] = {CASE: [], LISTING: []}
+    for hit in outcome.hits:
+        by_kind[hit.kind].append(hit.record_id)
+    found: dict[tuple[str, int], Case | Listing] = {}
+    if by_kind[CASE]:
+        for record in db.session.scalars(select(Case).where(Case.id.in_(by_kind[CASE]), case_is_public_clause())):
+            found[(CASE, record.id)] = record
+    if by_kind[LISTING]:
+        statement = select(Listing).where(Listing.id.in_(by_kind[LISTING]), listing_is_public_clause(today))
+        for record in db.session.scalars(statement):
+            found[(LISTING, record.id)] = record
+    kept = []
+    for hit in outcome.hits:
+        hit.record = found.get((hit.kind, hit.record_id))
+        if hit.record is not None:
+            kept.append(hit)
+    outcome.total -= len(outcome.hits) - len(kept)
+    outcome.hits = kept
+
+
+# --- highlighting ---------------------------------------------------------------------
+
+
+def _spans(text: str, parts: Sequence[str]) -> list[tuple[int, int]]:
+    folded = fold(text)
+    spans = []
+    for part in parts:
+        if not part:
+            continue
+        start = folded.find(part)
+        while start >= 0:
+            spans.append((start, start + len(part)))
+            start = folded.find(part, start + 1)
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for begin, end in spans:
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((begin, end))
+    return merged
+
+
+def highlight(text: str | None, parts: Sequence[str]) -> Markup:
+    """``text`` HTML-escaped, with every occurrence of a part in <mark>."""
+    text = text or ""
+    out = []
+    last = 0
+    for begin, end in _spans(text, parts):
+        out.append(escape(text[last:begin]))
+        out.append(Markup("<mark>") + escape(text[begin:end]) + Markup("</mark>"))
+        last = end
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def snippet(text: str | None, parts: Sequence[str], width: int = 90) -> Markup:
+    """A window of ``text`` around its first match (or its start), highlighted."""
+    text = " ".join((text or "").split())
+    spans = _spans(text, parts)
+    if len(text) <= width:
+        return highlight(text, parts)
+    start = 0
+    if spans:
+        start = max(0, min(spans[0][0] - width // 3, len(text) - width))
+    piece = text[start : start + width]
+    body = highlight(piece, parts)
+    return (Markup("…") if start else Markup("")) + body + (Markup("…") if start + width < len(text) else Markup(""))
