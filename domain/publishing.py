@@ -14,6 +14,7 @@ from extensions import db
 from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchOutbox, User
 from models.batch import KIND_CASES
 from models.common import utcnow
+from search_index import apply_outbox
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,6 @@ def apply_search_outbox() -> None:
     """Bring the search index up to date after a commit. A failure here is logged,
     never raised: the entries stay in the outbox and ``flask search sync`` (or the
     next change) applies them."""
-    try:
-        from search_index import apply_outbox
-    except ImportError:  # the search package is optional at this layer
-        return
     try:
         apply_outbox()
     except Exception:  # the database change has been committed; the index catches up later
