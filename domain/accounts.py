@@ -23,8 +23,9 @@ LOCKOUT = dt.timedelta(minutes=15)
 # The one message for every failed login, so the page never tells whether an
 # account exists, is locked or is deactivated.
 LOGIN_FAILED_MESSAGE = "用户名或密码错误"
-# Checked against when the account does not exist, so that answer takes as long.
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0000")
+# werkzeug's scrypt: a current memory-hard algorithm (tests may choose a cheaper one).
+PASSWORD_METHOD = "scrypt"
+_dummy_hashes: dict[str, str] = {}
 
 
 class AccountError(ValueError):
@@ -39,6 +40,18 @@ class LoginFailed(AccountError):
 def check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"密码至少需要{MIN_PASSWORD_LENGTH}个字符")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=PASSWORD_METHOD)
+
+
+def _spend_time_like_a_check(password: str) -> None:
+    """Check against a throwaway hash when there is no real one to check, so that
+    an unknown or locked account takes as long to refuse as a wrong password."""
+    if PASSWORD_METHOD not in _dummy_hashes:
+        _dummy_hashes[PASSWORD_METHOD] = hash_password("not-a-real-password-0000")
+    check_password_hash(_dummy_hashes[PASSWORD_METHOD], password)
 
 
 def _check_username(username: str) -> str:
@@ -65,8 +78,7 @@ def create_user(username: str, role: str, password: str, *, actor: User | None =
     check_password_rules(password)
     if db.session.scalar(select(User.id).where(User.username == username)):
         raise AccountError(f"用户名“{username}”已存在")
-    # werkzeug's default is scrypt, a current memory-hard algorithm.
-    user = User(username=username, role=role, password_hash=generate_password_hash(password))
+    user = User(username=username, role=role, password_hash=hash_password(password))
     db.session.add(user)
     db.session.flush()
     audit.record(
@@ -97,7 +109,7 @@ def update_user(user: User, *, role: str, active: bool, actor: User) -> None:
 
 def reset_password(user: User, password: str, *, actor: User) -> None:
     check_password_rules(password)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     user.failed_login_count = 0
     user.locked_until = None
     audit.record("user.password", user, user=actor, summary=f"重置账号 {user.username} 的密码")
@@ -111,11 +123,11 @@ def authenticate(username: str, password: str, *, now: dt.datetime | None = None
     username = (username or "").strip()
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        _spend_time_like_a_check(password or "")
         audit.record("login_failed", username=username[:80] or None, summary="用户名不存在")
         raise LoginFailed()
     if user.locked_until and user.locked_until > now:
-        check_password_hash(_DUMMY_HASH, password or "")
+        _spend_time_like_a_check(password or "")
         audit.record("login_failed", user, user=user, summary="账号锁定中")
         raise LoginFailed()
     if not check_password_hash(user.password_hash, password or ""):

@@ -9,6 +9,7 @@ import pytest
 from flask import g
 from flask.testing import FlaskClient
 
+from domain import accounts
 from domain.accounts import create_user
 from extensions import db
 
@@ -58,3 +59,9 @@ class FreshGlobalsClient(FlaskClient):
 def client(app):
     app.test_client_class = FreshGlobalsClient
     return app.test_client()
+
+
+@pytest.fixture
+def fast_hashing(monkeypatch):
+    """A cheap hash for tests that create many accounts (scrypt is slow on purpose)."""
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "pbkdf2:sha256:1000")

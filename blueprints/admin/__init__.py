@@ -42,6 +42,11 @@ ROLE_NAV = {
 PUBLISHERS = ("publisher", "admin")
 
 
+def _now() -> float:
+    """Seconds for the inactivity check (a function, so tests can move it)."""
+    return time.time()
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     try:
@@ -88,7 +93,7 @@ def require_login():
         return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
     # Sessions end after PERMANENT_SESSION_LIFETIME without a request, checked
     # here as well as by the cookie's own expiry.
-    now = time.time()
+    now = _now()
     lifetime = current_app.permanent_session_lifetime.total_seconds()
     seen = session.get("seen")
     if isinstance(seen, (int, float)) and now - seen > lifetime:

@@ -7,7 +7,7 @@ import time
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from blueprints.admin import bp, throttle
+from blueprints.admin import _now, bp, throttle
 from blueprints.admin.forms import ActionForm, LoginForm
 from domain import accounts, audit
 from extensions import db
@@ -49,7 +49,7 @@ def login():
             session.clear()  # a fresh session, so no token from before the login survives
             login_user(user)
             session.permanent = True
-            session["seen"] = time.time()
+            session["seen"] = _now()
             return redirect(_safe_next(request.args.get("next")), 303)
     elif request.method == "POST":
         status = 400

@@ -1,0 +1,393 @@
+"""Who may do what in the staff area: every admin route × every role, CSRF,
+sessions, login lockout and the account commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+import blueprints.admin as admin_blueprint
+from domain import accounts
+from domain.accounts import SourceThrottle
+from extensions import db
+from models import AuditEvent, Batch, Case, Hotline, Listing, User
+from tests import admin_support
+from tests.admin_support import PASSWORD, login, make_user, post, token
+from tests.builders import case_row, listing_row, load
+
+client = admin_support.client
+fast_hashing = admin_support.fast_hashing
+ALL = ("editor", "publisher", "admin")
+PUB = ("publisher", "admin")
+ADM = ("admin",)
+
+
+@pytest.fixture
+def world(app, fast_hashing):
+    """Accounts and one batch in every state."""
+    users = {role: make_user(role, role) for role in ALL}
+    other = make_user("editor2", "editor")
+    draft = load("cases", [case_row()], title="2026年第一批", publish=False)
+    draft.created_by_id = users["editor"].id
+    submitted = load("cases", [case_row(文书编号="兰劳监〔2026〕9号")], title="2026年第二批", publish=False)
+    submitted.created_by_id = users["editor"].id
+    submitted.status = "submitted"
+    submitted.submitted_by_id = users["editor"].id
+    published = load("cases", [case_row(文书编号="兰劳监〔2025〕7号")], title="2025年第三批")
+    listings = load("listings", [listing_row()], title="2025年第一批")
+    hotline = Hotline(unit="兰州市劳动保障监察支队", phone="0931-12333")
+    db.session.add(hotline)
+    db.session.commit()
+    ids = {
+        "draft": draft.id,
+        "submitted": submitted.id,
+        "published": published.id,
+        "draft_case": db.session.scalar(select(Case.id).where(Case.batch_id == draft.id)),
+        "case": db.session.scalar(select(Case.id).where(Case.batch_id == published.id)),
+        "listing": db.session.scalar(select(Listing.id).where(Listing.batch_id == listings.id)),
+        "user": other.id,
+        "hotline": hotline.id,
+    }
+    return ids
+
+
+CASE_FORM = {
+    "enterprise_name": "兰州某某建设有限公司",
+    "district": "城关区",
+    "violation_types": "拖欠劳动报酬",
+    "facts": "拖欠劳动者工资。",
+    "decided_on": "2026-01-05",
+    "transferred_to_police": "否",
+}
+
+# (endpoint, method, path, form data, roles allowed)
+ROUTES = [
+    ("admin.home", "GET", "/admin/", None, ALL),
+    ("admin.batches", "GET", "/admin/batches", None, ALL),
+    ("admin.upload", "GET", "/admin/batches/upload", None, ALL),
+    ("admin.upload", "POST", "/admin/batches/upload", {"kind": "cases", "title": "x"}, ALL),
+    ("admin.batch", "GET", "/admin/batches/{draft}", None, ALL),
+    ("admin.preview", "GET", "/admin/batches/{draft}/preview", None, ALL),
+    ("admin.submit", "POST", "/admin/batches/{draft}/submit", {}, ALL),
+    ("admin.delete_batch", "POST", "/admin/batches/{draft}/delete", {}, ALL),
+    ("admin.review", "GET", "/admin/review", None, PUB),
+    ("admin.send_back", "POST", "/admin/batches/{submitted}/send-back", {"comment": "请核对金额"}, PUB),
+    ("admin.publish", "POST", "/admin/batches/{submitted}/publish", {}, PUB),
+    ("admin.withdraw_batch", "POST", "/admin/batches/{published}/withdraw", {"reason": "公布有误"}, PUB),
+    ("admin.add_record", "GET", "/admin/batches/{draft}/records/new", None, ALL),
+    ("admin.add_record", "POST", "/admin/batches/{draft}/records/new", CASE_FORM, ALL),
+    ("admin.record", "GET", "/admin/cases/{draft_case}", None, ALL),
+    ("admin.preview_record", "GET", "/admin/cases/{draft_case}/preview", None, ALL),
+    ("admin.edit_record", "GET", "/admin/cases/{draft_case}/edit", None, ALL),
+    ("admin.edit_record", "POST", "/admin/cases/{draft_case}/edit", CASE_FORM, ALL),
+    ("admin.delete_record", "POST", "/admin/cases/{draft_case}/delete", {}, ALL),
+    ("admin.correct_record", "GET", "/admin/cases/{case}/correct", None, PUB),
+    ("admin.correct_record", "POST", "/admin/cases/{case}/correct", {**CASE_FORM, "correction_note": "更正"}, PUB),
+    ("admin.withdraw_record", "POST", "/admin/cases/{case}/withdraw", {"reason": "公布有误"}, PUB),
+    ("admin.cases", "GET", "/admin/cases", None, PUB),
+    ("admin.listings", "GET", "/admin/listings", None, PUB),
+    (
+        "admin.remove_listing",
+        "POST",
+        "/admin/listings/{listing}/remove",
+        {"removed_on": "2026-11-01", "reason": "信用修复", "document_no": "兰人社移〔2026〕1号"},
+        PUB,
+    ),
+    (
+        "admin.revoke_listing",
+        "POST",
+        "/admin/listings/{listing}/revoke",
+        {"revoked_on": "2026-11-01", "reason": "x"},
+        PUB,
+    ),
+    (
+        "admin.reinstate_listing",
+        "POST",
+        "/admin/listings/{listing}/reinstate",
+        {"reinstated_on": "2026-11-01", "basis": "x"},
+        PUB,
+    ),
+    ("admin.audit_log", "GET", "/admin/audit", None, ADM),
+    ("admin.audit_export", "GET", "/admin/audit.csv", None, ADM),
+    ("admin.users", "GET", "/admin/users", None, ADM),
+    ("admin.new_user", "GET", "/admin/users/new", None, ADM),
+    (
+        "admin.new_user",
+        "POST",
+        "/admin/users/new",
+        {"username": "newbie", "role": "editor", "password": "long-enough-pw", "confirm": "long-enough-pw"},
+        ADM,
+    ),
+    ("admin.edit_user", "GET", "/admin/users/{user}", None, ADM),
+    ("admin.edit_user", "POST", "/admin/users/{user}", {"role": "publisher", "active": "y"}, ADM),
+    (
+        "admin.reset_password",
+        "POST",
+        "/admin/users/{user}/password",
+        {"pw-password": "another-long-pw", "pw-confirm": "another-long-pw"},
+        ADM,
+    ),
+    ("admin.hotlines", "GET", "/admin/hotlines", None, ADM),
+    ("admin.new_hotline", "GET", "/admin/hotlines/new", None, ADM),
+    ("admin.new_hotline", "POST", "/admin/hotlines/new", {"unit": "城关区监察大队", "phone": "0931-1"}, ADM),
+    ("admin.edit_hotline", "GET", "/admin/hotlines/{hotline}/edit", None, ADM),
+    ("admin.edit_hotline", "POST", "/admin/hotlines/{hotline}/edit", {"unit": "支队", "phone": "0931-2"}, ADM),
+    ("admin.delete_hotline", "POST", "/admin/hotlines/{hotline}/delete", {}, ADM),
+    ("admin.settings", "GET", "/admin/settings", None, ADM),
+    ("admin.logout", "POST", "/admin/logout", {}, ALL),
+]
+POST_ROUTES = [route for route in ROUTES if route[1] == "POST"]
+
+
+def test_the_matrix_covers_every_admin_route(app):
+    covered = {(endpoint, method) for endpoint, method, *_ in ROUTES} | {
+        ("admin.login", "GET"),
+        ("admin.login", "POST"),
+    }
+    routes = {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("admin.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - covered == set()
+
+
+def _call(client, method, path, data):
+    if method == "GET":
+        return client.get(path)
+    return post(client, path, data)
+
+
+@pytest.mark.parametrize("role", [None, *ALL])
+@pytest.mark.parametrize("endpoint, method, path, data, allowed", ROUTES, ids=[f"{r[1]} {r[2]}" for r in ROUTES])
+def test_permission_matrix(client, world, role, endpoint, method, path, data, allowed):
+    if role:
+        assert login(client, role).status_code == 303
+    response = _call(client, method, path.format(**world), data)
+    if role is None:
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/admin/login")
+    elif role in allowed:
+        assert response.status_code in (200, 303, 400, 422), response.get_data(as_text=True)[:500]
+        if response.status_code == 303 and endpoint != "admin.logout":
+            assert not response.headers["Location"].startswith("/admin/login")
+        if method == "GET":
+            assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+
+
+@pytest.mark.parametrize("endpoint, method, path, data, allowed", POST_ROUTES, ids=[r[2] for r in POST_ROUTES])
+def test_a_post_without_csrf_token_is_refused(client, world, endpoint, method, path, data, allowed):
+    login(client, "admin")
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent))
+    response = client.post(path.format(**world), data=data)
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == events  # nothing happened
+
+
+def test_a_post_with_a_wrong_csrf_token_is_refused(client, world):
+    login(client, "publisher")
+    response = client.post(f"/admin/batches/{world['submitted']}/publish", data={"csrf_token": "forged"})
+    assert response.status_code == 400
+    assert db.session.get(Batch, world["submitted"]).status == "submitted"
+
+
+def test_htmx_requests_send_the_token_in_a_header(client, world):
+    login(client, "publisher")
+    response = client.post(
+        f"/admin/batches/{world['submitted']}/publish",
+        headers={"X-CSRFToken": token(client), "HX-Request": "true"},
+    )
+    assert response.status_code == 303
+    assert db.session.get(Batch, world["submitted"]).status == "published"
+
+
+def test_the_login_page_needs_a_token_too(client, world):
+    response = client.post("/admin/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+# --- login, lockout, sessions ----------------------------------------------------
+
+
+def test_login_sets_a_protected_session_cookie(client, world):
+    response = login(client, "editor")
+    assert response.status_code == 303
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Expires=" in cookie  # a permanent session, ending after inactivity
+
+
+def test_production_cookies_are_secure():
+    from app import create_app
+
+    production = create_app({"ENV_NAME": "production", "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    assert production.config["SESSION_COOKIE_SECURE"] is True
+    assert production.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert production.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_an_idle_session_ends(client, world, monkeypatch):
+    login(client, "editor")
+    assert client.get("/admin/").status_code == 200
+    later = time.time() + 31 * 60
+    monkeypatch.setattr(admin_blueprint, "_now", lambda: later)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/admin/login")
+    monkeypatch.setattr(admin_blueprint, "_now", time.time)
+    assert client.get("/admin/").status_code == 302  # logged out for good
+
+
+def test_an_active_session_goes_on(client, world, monkeypatch):
+    login(client, "editor")
+    start = time.time()
+    for minutes in (20, 40, 60):  # a request every 20 minutes keeps it alive
+        monkeypatch.setattr(admin_blueprint, "_now", lambda m=minutes: start + m * 60)
+        assert client.get("/admin/").status_code == 200
+
+
+def test_logout_ends_the_session(client, world):
+    login(client, "editor")
+    assert post(client, "/admin/logout").status_code == 303
+    assert client.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("username, password", [("editor", "wrong-password"), ("nobody", "wrong-password")])
+def test_the_login_page_never_tells_whether_an_account_exists(client, world, username, password):
+    response = login(client, username, password)
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+
+
+def test_five_failed_logins_lock_the_account_for_15_minutes(app, client, world):
+    app.extensions["gongshi_login_sleep"] = lambda seconds: None
+    for _ in range(5):
+        assert login(client, "editor", "wrong-password").status_code == 401
+    user = db.session.scalar(select(User).where(User.username == "editor"))
+    assert user.locked_until is not None
+    # Even the right password is refused, with the same message.
+    response = login(client, "editor")
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "account_locked")) == 1
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "login_failed")) == 6
+    # 15 minutes later it opens again.
+    user.locked_until = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
+    db.session.commit()
+    assert login(client, "editor").status_code == 303
+
+
+def test_a_deactivated_account_cannot_log_in(client, world):
+    user = db.session.scalar(select(User).where(User.username == "editor"))
+    user.active = False
+    db.session.commit()
+    response = login(client, "editor")
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+
+
+def test_failed_logins_slow_the_source_down(app, client, world):
+    waits: list[float] = []
+    app.extensions["gongshi_login_sleep"] = waits.append
+    for name in ("a", "b", "c", "d"):  # different accounts, same source
+        login(client, name, "wrong-password")
+    assert waits == [0.0, 0.25, 0.5, 1.0]
+    app.extensions["gongshi_login_throttle"] = SourceThrottle(limit=3)
+    for name in ("a", "b", "c"):
+        login(client, name, "wrong-password")
+    response = login(client, "editor")  # the right password, but from a source that keeps failing
+    assert response.status_code == 429
+
+
+def test_the_throttle_forgets_old_failures():
+    gate = SourceThrottle(window=60, base_delay=1, max_delay=4)
+    for moment in (0, 1, 2, 3, 4):
+        gate.fail("10.0.0.1", now=moment)
+    assert gate.delay("10.0.0.1", now=5) == 4  # capped
+    assert gate.delay("10.0.0.2", now=5) == 0  # another source is not slowed
+    assert gate.delay("10.0.0.1", now=100) == 0
+
+
+def test_passwords_are_hashed_with_a_current_algorithm(app):
+    user = make_user("hashy", "editor")
+    assert user.password_hash.startswith("scrypt:")
+    assert PASSWORD not in user.password_hash
+
+
+def test_next_only_leads_within_the_staff_area(client, world):
+    response = client.post(
+        "/admin/login?next=https://evil.example/",
+        data={"username": "editor", "password": PASSWORD, "csrf_token": token(client)},
+    )
+    assert response.headers["Location"] == "/admin/"
+
+
+def test_public_pages_do_not_need_a_login(client, world):
+    assert client.get("/").status_code == 200
+
+
+def test_staff_pages_are_not_cached(client, world):
+    login(client, "editor")
+    assert client.get("/admin/").headers["Cache-Control"] == "no-store"
+
+
+# --- accounts ------------------------------------------------------------------------
+
+
+def test_cli_creates_a_user_from_stdin_with_an_audit_event(app, runner):
+    result = runner.invoke(
+        args=["users", "create", "li", "--role", "publisher", "--password-stdin"], input="a-long-password\n"
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.username == "li"))
+    assert user.role == "publisher"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.create"))
+    assert event.object_id == user.id and event.after == {"username": "li", "role": "publisher", "active": True}
+
+
+def test_cli_refuses_a_short_password(app, runner):
+    result = runner.invoke(args=["users", "create", "li", "--role", "editor", "--password-stdin"], input="short\n")
+    assert result.exit_code != 0
+    assert db.session.scalar(select(User).where(User.username == "li")) is None
+
+
+def test_admin_changes_a_role_and_the_audit_shows_before_and_after(client, world):
+    login(client, "admin")
+    response = post(client, f"/admin/users/{world['user']}", {"role": "publisher", "active": "y"})
+    assert response.status_code == 303
+    assert db.session.get(User, world["user"]).role == "publisher"
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
+    assert event.before == {"role": "editor"} and event.after == {"role": "publisher"}
+    assert event.username == "admin"
+
+
+def test_admin_cannot_lock_themselves_out(client, world):
+    login(client, "admin")
+    me = db.session.scalar(select(User).where(User.username == "admin"))
+    response = post(client, f"/admin/users/{me.id}", {"role": "editor"})
+    assert response.status_code == 422
+    assert db.session.get(User, me.id).role == "admin"
+
+
+def test_reset_password_unlocks_the_account(client, world):
+    user = db.session.get(User, world["user"])
+    user.locked_until = dt.datetime(2099, 1, 1)
+    db.session.commit()
+    login(client, "admin")
+    post(client, f"/admin/users/{user.id}/password", {"pw-password": "brand-new-pass", "pw-confirm": "brand-new-pass"})
+    client.get("/admin/")
+    post(client, "/admin/logout")
+    assert login(client, "editor2", "brand-new-pass").status_code == 303
+
+
+def test_accounts_domain_rejects_unknown_roles(app):
+    with pytest.raises(accounts.AccountError):
+        accounts.create_user("x", "root", "long-enough-password")
