@@ -17,6 +17,15 @@ from models import Case, Listing
 bp = Blueprint("api", __name__)
 
 
+@bp.record_once
+def readable_chinese(state) -> None:
+    # JSON answers carry Chinese as UTF-8 rather than \uXXXX escapes, and keys in
+    # the order of the data dictionary (id, url, name first), so the raw output of
+    # the API and the .json downloads is readable.
+    state.app.json.ensure_ascii = False
+    state.app.json.sort_keys = False
+
+
 @bp.errorhandler(FilterError)
 def bad_filter(error: FilterError):
     return error_response(400, str(error))

@@ -268,7 +268,15 @@ def test_draft_and_unknown_records_are_404(client, app):
 def test_listing_page_explains_the_term(client, data):
     listing = db.session.scalar(select(Listing).where(Listing.enterprise_name == "兰州鼎盛劳务有限公司"))
     page = client.get(f"/listings/{listing.id}").text
-    for value in ("任某、刘某", "2025年6月30日", "3年", "2028年6月30日", "人社部令第45号", "兰人社失信〔2025〕1号", "30万元"):
+    for value in (
+        "任某、刘某",
+        "2025年6月30日",
+        "3年",
+        "2028年6月30日",
+        "人社部令第45号",
+        "兰人社失信〔2025〕1号",
+        "30万元",
+    ):
         assert value in page, value
 
 
@@ -298,7 +306,9 @@ def test_batches_list_and_filters(client, data):
 
 def test_hotlines_come_from_the_table(client, app):
     assert "尚未登记" in client.get("/hotlines").text
-    db.session.add(Hotline(position=1, district="城关区", unit="城关区劳动保障监察大队", phone="0931-8888888", hours="工作日"))
+    db.session.add(
+        Hotline(position=1, district="城关区", unit="城关区劳动保障监察大队", phone="0931-8888888", hours="工作日")
+    )
     db.session.commit()
     page = client.get("/hotlines").text
     assert "城关区劳动保障监察大队" in page
