@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from domain import clock
@@ -25,7 +25,7 @@ from domain.publishing import apply_search_outbox, publish_batch
 from domain.spreadsheets import Table
 from domain.validation import CREDIT_CODE_ALPHABET
 from extensions import db
-from models import Batch, Hotline, SearchOutbox
+from models import Batch, Hotline
 from models.batch import KIND_CASES, KIND_LISTINGS
 
 FIRST_YEAR = 2020
@@ -710,7 +710,7 @@ def load_sample_data(
         _load_batch(generator, planned, rng, settings, progress)
         loaded[planned.kind] += planned.size
         batches += 1
-    _update_search_index(loaded[KIND_CASES] + loaded[KIND_LISTINGS], progress)
+    _update_search_index(loaded[KIND_CASES] + loaded[KIND_LISTINGS])
     summary = f"已加载示例数据：{batches} 个批次，{loaded[KIND_CASES]} 件案件，{loaded[KIND_LISTINGS]} 条失信名单"
     if hotlines:
         summary += f"，{hotlines} 条举报投诉电话"
@@ -722,19 +722,16 @@ def load_default_sample_data() -> str:
     return load_sample_data()
 
 
-def _update_search_index(new_records: int, progress: Progress | None) -> None:
-    """Replaying a huge outbox record by record is slower than a rebuild, so a large
-    load rebuilds the index from the database and clears the outbox it made redundant."""
+def _update_search_index(new_records: int) -> None:
+    """Replaying a huge outbox entry by entry is slower than a rebuild, so a large
+    load rebuilds the index from the database (``reindex`` also clears the outbox
+    entries it covered and applies the rest)."""
     if new_records > REINDEX_ABOVE:
         try:
             from search_index import reindex
-        except ImportError:
+        except ImportError:  # the search package is optional at this layer
             reindex = None
         if reindex is not None:
-            high_water = db.session.scalar(select(func.max(SearchOutbox.id)))
             reindex(progress=None)
-            if high_water is not None:
-                db.session.execute(delete(SearchOutbox).where(SearchOutbox.id <= high_water))
-                db.session.commit()
             return
     apply_search_outbox()

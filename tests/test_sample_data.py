@@ -199,3 +199,18 @@ def test_sample_banner(app):
     assert not sample_data_shown()
     load_sample_data(cases=3, listings=1)
     assert sample_data_shown()
+
+
+@pytest.mark.parametrize("reindex_above", [10_000, 5], ids=["outbox", "rebuild"])
+def test_search_index_agrees_after_loading(app, monkeypatch, reindex_above):
+    """Small loads replay the outbox; large ones rebuild the index. Either way the
+    index agrees with the database and the outbox is empty."""
+    from search_index import check
+
+    monkeypatch.setattr(sample_data, "REINDEX_ABOVE", reindex_above)
+    load_sample_data(cases=30, listings=6)
+    result = check()
+    assert result.ok, result.summary()
+    assert result.expected == count(Case, case_is_public_clause()) + count(
+        Listing, listing_is_public_clause(FIXED_TODAY)
+    )
