@@ -151,7 +151,10 @@ def too_large(error: RequestEntityTooLarge):
     limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
     message = f"文件太大：上传的文件不能超过 {limit // (1024 * 1024)} MB。没有保存任何数据。"
     if current_user.is_authenticated and request.endpoint == "admin.upload":
-        return upload_page(status=413, message=message)
+        # The body was refused unread: the form must not try to read it again.
+        from blueprints.admin.forms import UploadForm
+
+        return upload_page(form=UploadForm(formdata=None), status=413, message=message)
     return render_template_message(message, 413)
 
 
