@@ -14,6 +14,7 @@ at once rather than at garbage collection.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -154,13 +155,12 @@ def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
         committed = True
     finally:
         if not committed:
-            try:
+            with contextlib.suppress(Exception):  # already closed by a failed commit
                 writer.cancel()
-            except Exception:  # already closed by a failed commit
-                pass
             lock = getattr(writer, "writelock", None)
-            if lock is not None and getattr(lock, "locked", False):
-                lock.release()
+            if lock is not None and getattr(lock, "fd", None) is not None:
+                with contextlib.suppress(Exception):
+                    lock.release()
 
 
 # --- applying the outbox --------------------------------------------------------------
@@ -186,7 +186,7 @@ def apply_outbox(timeout: float | None = None, progress: Callable[[int], None] |
     number of entries applied."""
     if db.session.scalar(select(SearchOutbox.id).limit(1)) is None:
         return 0
-    for attempt in range(3):
+    for _attempt in range(3):
         try:
             return _apply_outbox(ensure_index(), timeout, progress)
         except _Swapped:
