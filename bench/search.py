@@ -68,8 +68,7 @@ def env_for(directory: Path) -> dict[str, str]:
 
 def flask(directory: Path, *args: str) -> float:
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env_for(directory),
-                   check=True)
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env_for(directory), check=True)
     return time.monotonic() - started
 
 
@@ -94,22 +93,61 @@ def public_rows(app):
     from models import Case, Listing, ListingPerson
 
     rows = []
-    for r in db.session.execute(select(Case.id, Case.enterprise_name, Case.legal_representative, Case.facts,
-                                       Case.handling, Case.district, Case.violation_types, Case.document_no,
-                                       Case.credit_code).where(case_is_public_clause())):
-        rows.append(("case", r.id, r.enterprise_name, r.legal_representative or "",
-                     " ".join(t for t in (r.facts, r.handling, r.document_no) if t), r.district,
-                     r.violation_types, r.document_no, r.credit_code))
+    for r in db.session.execute(
+        select(
+            Case.id,
+            Case.enterprise_name,
+            Case.legal_representative,
+            Case.facts,
+            Case.handling,
+            Case.district,
+            Case.violation_types,
+            Case.document_no,
+            Case.credit_code,
+        ).where(case_is_public_clause())
+    ):
+        rows.append(
+            (
+                "case",
+                r.id,
+                r.enterprise_name,
+                r.legal_representative or "",
+                " ".join(t for t in (r.facts, r.handling, r.document_no) if t),
+                r.district,
+                r.violation_types,
+                r.document_no,
+                r.credit_code,
+            )
+        )
     persons: dict[int, list[str]] = {}
     for listing_id, name in db.session.execute(select(ListingPerson.listing_id, ListingPerson.name)):
         persons.setdefault(listing_id, []).append(name)
-    for r in db.session.execute(select(Listing.id, Listing.enterprise_name, Listing.legal_representative,
-                                       Listing.reason, Listing.basis, Listing.district, Listing.document_no,
-                                       Listing.credit_code).where(listing_is_public_clause())):
+    for r in db.session.execute(
+        select(
+            Listing.id,
+            Listing.enterprise_name,
+            Listing.legal_representative,
+            Listing.reason,
+            Listing.basis,
+            Listing.district,
+            Listing.document_no,
+            Listing.credit_code,
+        ).where(listing_is_public_clause())
+    ):
         people = " ".join([r.legal_representative or "", *persons.get(r.id, [])])
-        rows.append(("listing", r.id, r.enterprise_name, people,
-                     " ".join(t for t in (r.reason, r.basis, r.document_no) if t), r.district, "",
-                     r.document_no, r.credit_code))
+        rows.append(
+            (
+                "listing",
+                r.id,
+                r.enterprise_name,
+                people,
+                " ".join(t for t in (r.reason, r.basis, r.document_no) if t),
+                r.district,
+                "",
+                r.document_no,
+                r.credit_code,
+            )
+        )
     return rows
 
 
@@ -136,8 +174,9 @@ def make_queries(rows, count: int, seed: int) -> dict[str, list[dict]]:
     from domain.vocabulary import VIOLATION_TYPES
 
     for _ in range(count):
-        queries["filter"].append({"q": "", "district": rng.choice(districts), "type": rng.choice(VIOLATION_TYPES[:4]),
-                                  "kind": "cases"})
+        queries["filter"].append(
+            {"q": "", "district": rng.choice(districts), "type": rng.choice(VIOLATION_TYPES[:4]), "kind": "cases"}
+        )
         queries["frequent"].append({"q": rng.choice(FREQUENT)})
         queries["deep"].append({"q": rng.choice(FREQUENT[:3]), "page": rng.randrange(50, 200)})
     return queries
@@ -154,8 +193,9 @@ def run_in_process(app, queries) -> dict[str, list[float]]:
     for key, items in queries.items():
         timings[key] = []
         for item in items:
-            filters = Filters(kind=KIND_PARAMS.get(item.get("kind", "")), district=item.get("district"),
-                              vtype=item.get("type"))
+            filters = Filters(
+                kind=KIND_PARAMS.get(item.get("kind", "")), district=item.get("district"), vtype=item.get("type")
+            )
             started = time.perf_counter()
             search(item["q"], filters, page=item.get("page", 1), per_page=20, districts=app.config["DISTRICTS"])
             timings[key].append(time.perf_counter() - started)
@@ -190,9 +230,21 @@ class Server:
     def __init__(self, directory: Path, port: int):
         self.port = port
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level",
-             "warning", "app:create_app()"],
-            cwd=ROOT, env=env_for(directory), start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env_for(directory),
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -261,13 +313,25 @@ def incremental_batch(app, server: Server, size: int = 1000) -> tuple[float, flo
     rows = []
     for n in range(size):
         body = f"91620100MB{stamp % 100:02d}{n:05d}"
-        rows.append({
-            "违法主体名称": f"兰州基准{stamp}批{n}号科技有限公司", "统一社会信用代码": body + uscc.calc_check_digit(body),
-            "法定代表人": "王某", "地址": "兰州市城关区示例路1号", "区县": "城关区", "行业": "建筑业",
-            "违法类型": "拖欠劳动报酬", "主要违法事实": f"拖欠{n % 50 + 2}名农民工工资。", "处理处罚情况": "责令限期支付。",
-            "涉及人数": "3", "涉及金额（元）": "1000", "罚款金额（元）": "", "是否移送公安机关": "否",
-            "决定日期": "2026-01-05", "文书编号": f"兰基准〔2026〕{stamp}{n:05d}号",
-        })
+        rows.append(
+            {
+                "违法主体名称": f"兰州基准{stamp}批{n}号科技有限公司",
+                "统一社会信用代码": body + uscc.calc_check_digit(body),
+                "法定代表人": "王某",
+                "地址": "兰州市城关区示例路1号",
+                "区县": "城关区",
+                "行业": "建筑业",
+                "违法类型": "拖欠劳动报酬",
+                "主要违法事实": f"拖欠{n % 50 + 2}名农民工工资。",
+                "处理处罚情况": "责令限期支付。",
+                "涉及人数": "3",
+                "涉及金额（元）": "1000",
+                "罚款金额（元）": "",
+                "是否移送公安机关": "否",
+                "决定日期": "2026-01-05",
+                "文书编号": f"兰基准〔2026〕{stamp}{n:05d}号",
+            }
+        )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CASE_COLUMNS)
@@ -286,10 +350,13 @@ def incremental_batch(app, server: Server, size: int = 1000) -> tuple[float, flo
     last = rows[-1]["违法主体名称"]
     while True:
         status, body = server.get(search_path({"q": last}))
-        if status == 200 and json.loads(body)["total"] >= 1:
-            # Both workers: ask a few more times (requests alternate between them).
-            if all(json.loads(server.get(search_path({"q": last}))[1])["total"] >= 1 for _ in range(4)):
-                break
+        # Found, and by both workers: ask a few more times (requests alternate between them).
+        if (
+            status == 200
+            and json.loads(body)["total"] >= 1
+            and all(json.loads(server.get(search_path({"q": last}))[1])["total"] >= 1 for _ in range(4))
+        ):
+            break
         if time.monotonic() - published > 120:
             raise RuntimeError("the new batch never became searchable")
         time.sleep(0.05)
@@ -304,12 +371,16 @@ def build_fts(path: Path, rows) -> float:
         path.unlink()
     started = time.monotonic()
     connection = sqlite3.connect(path)
-    connection.execute("CREATE VIRTUAL TABLE doc USING fts5(name, people, text, code, docno, kind UNINDEXED, "
-                       "district UNINDEXED, types UNINDEXED, rid UNINDEXED, tokenize='trigram')")
+    connection.execute(
+        "CREATE VIRTUAL TABLE doc USING fts5(name, people, text, code, docno, kind UNINDEXED, "
+        "district UNINDEXED, types UNINDEXED, rid UNINDEXED, tokenize='trigram')"
+    )
     connection.executemany(
         "INSERT INTO doc(name, people, text, code, docno, kind, district, types, rid) VALUES (?,?,?,?,?,?,?,?,?)",
-        [(name, people, text, code or "", docno or "", kind, district, types, rid)
-         for kind, rid, name, people, text, district, types, docno, code in rows],
+        [
+            (name, people, text, code or "", docno or "", kind, district, types, rid)
+            for kind, rid, name, people, text, district, types, docno, code in rows
+        ],
     )
     connection.commit()
     connection.close()
@@ -335,8 +406,9 @@ def run_fts(path: Path, queries) -> tuple[dict[str, list[float]], dict[str, obje
             else:
                 phrase = fts_phrase(item["q"])
                 connection.execute("SELECT count(*) FROM doc WHERE doc MATCH ?", [phrase]).fetchone()
-                connection.execute("SELECT rid FROM doc WHERE doc MATCH ? ORDER BY rank LIMIT 20 OFFSET ?",
-                                   [phrase, offset]).fetchall()
+                connection.execute(
+                    "SELECT rid FROM doc WHERE doc MATCH ? ORDER BY rank LIMIT 20 OFFSET ?", [phrase, offset]
+                ).fetchall()
             timings[key].append(time.perf_counter() - started)
     return timings, {}
 
@@ -352,8 +424,12 @@ def fts_recall(path: Path, rows, queries) -> dict[str, float]:
         for item in queries[key]:
             needle = fold(item["q"])
             truth = {(kind, rid) for kind, rid, text in texts if needle in text}
-            got = {tuple(r) for r in connection.execute("SELECT kind, CAST(rid AS INTEGER) FROM doc WHERE doc MATCH ?",
-                                                       [fts_phrase(item["q"])])}
+            got = {
+                tuple(r)
+                for r in connection.execute(
+                    "SELECT kind, CAST(rid AS INTEGER) FROM doc WHERE doc MATCH ?", [fts_phrase(item["q"])]
+                )
+            }
             found += len(truth & got)
             expected += len(truth)
         out[key] = found / expected if expected else 1.0
@@ -385,8 +461,16 @@ def main() -> None:
         directory.mkdir(parents=True)
         cases = args.records * 9 // 10
         log(f"generating {cases} cases and {args.records - cases} listings …")
-        report["generate_s"] = flask(directory, "sample-data", "--cases", str(cases), "--listings",
-                                     str(args.records - cases), "--seed", str(args.seed))
+        report["generate_s"] = flask(
+            directory,
+            "sample-data",
+            "--cases",
+            str(cases),
+            "--listings",
+            str(args.records - cases),
+            "--seed",
+            str(args.seed),
+        )
     log("full index build (flask search reindex) …")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     build_s = flask(directory, "search", "reindex")
@@ -429,29 +513,39 @@ def main() -> None:
     print(f"\n## Search benchmark: {report['public']:,} public records ({args.records:,} generated)\n")
     if "generate_s" in report:
         print(f"- sample data generated in {report['generate_s']:.0f} s")
-    print(f"- full index build: {report['build_s']:.1f} s = **{report['build_rate']:.0f} docs/s**, "
-          f"peak memory {report['build_peak_mb']:.0f} MB, index size {report['index_mb']:.1f} MB")
+    print(
+        f"- full index build: {report['build_s']:.1f} s = **{report['build_rate']:.0f} docs/s**, "
+        f"peak memory {report['build_peak_mb']:.0f} MB, index size {report['index_mb']:.1f} MB"
+    )
     print(f"- SQLite FTS5 trigram table built in {report['fts_build_s']:.1f} s")
     if over_http:
-        print(f"- a newly published batch of 1,000 records: published and indexed in {report['batch_index_s']:.2f} s, "
-              f"found over HTTP by both workers {report['batch_visible_s']:.2f} s after the publishing commit")
-        print(f"- web workers' resident memory after the query mix: "
-              f"{', '.join(f'{m:.0f} MB' for m in report['worker_rss_mb'])}; after the new batch: "
-              f"{', '.join(f'{m:.0f} MB' for m in report['worker_rss_after_batch_mb'])}")
+        print(
+            f"- a newly published batch of 1,000 records: published and indexed in {report['batch_index_s']:.2f} s, "
+            f"found over HTTP by both workers {report['batch_visible_s']:.2f} s after the publishing commit"
+        )
+        print(
+            f"- web workers' resident memory after the query mix: "
+            f"{', '.join(f'{m:.0f} MB' for m in report['worker_rss_mb'])}; after the new batch: "
+            f"{', '.join(f'{m:.0f} MB' for m in report['worker_rss_after_batch_mb'])}"
+        )
     print()
     print("| query class | n | in process p50 / p95 ms | HTTP p50 / p95 ms | FTS5 p50 / p95 ms | recall: ours / FTS5 |")
     print("|---|---|---|---|---|---|")
     for key, label in CLASSES:
         if not queries[key]:
             continue
-        http_cell = f"{ms(over_http[key], .5)} / {ms(over_http[key], .95)}" if over_http else "—"
+        http_cell = f"{ms(over_http[key], 0.5)} / {ms(over_http[key], 0.95)}" if over_http else "—"
         recall_cell = "—"
         if key in report["recall"]:
             recall_cell = f"{report['recall'][key] * 100:.0f}% / {report['fts_recall'][key] * 100:.0f}%"
-        print(f"| {label} | {len(queries[key])} | {ms(in_process[key], .5)} / {ms(in_process[key], .95)} | "
-              f"{http_cell} | {ms(fts[key], .5)} / {ms(fts[key], .95)} | {recall_cell} |")
-    print(f"\n(machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
-          f"statistics over {args.queries} queries per class; FTS5 in process, count + first page)")
+        print(
+            f"| {label} | {len(queries[key])} | {ms(in_process[key], 0.5)} / {ms(in_process[key], 0.95)} | "
+            f"{http_cell} | {ms(fts[key], 0.5)} / {ms(fts[key], 0.95)} | {recall_cell} |"
+        )
+    print(
+        f"\n(machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+        f"statistics over {args.queries} queries per class; FTS5 in process, count + first page)"
+    )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 from blueprints.common import BadParameter, Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
 from domain.vocabulary import VIOLATION_TYPES
 from models import Case, Listing
-from search_index import Filters, Outcome, QueryError, highlight, search as run_search, snippet
+from search_index import Filters, Outcome, QueryError, highlight, snippet
+from search_index import search as run_search
 from search_index.analysis import fold
 from search_index.query import KIND_PARAMS
 
@@ -36,8 +37,9 @@ def _search() -> tuple[Outcome | None, str | None]:
     filters = _filters()
     page, per_page = page_args()
     try:
-        outcome = run_search(request.args.get("q", ""), filters, page, per_page,
-                             districts=current_app.config["DISTRICTS"])
+        outcome = run_search(
+            request.args.get("q", ""), filters, page, per_page, districts=current_app.config["DISTRICTS"]
+        )
     except QueryError as problem:
         return None, str(problem)
     return outcome, None
@@ -59,10 +61,11 @@ def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
         "enterprise_name": highlight(record.enterprise_name, parts),
         "legal_representative": highlight(people, parts),
         "responsible_persons": [highlight(p, parts) for p in others],
-        "credit_code": highlight(record.credit_code or record.reg_no or "",
-                                 [fold(record.credit_code or record.reg_no or "")] if exact_code else parts),
-        "document_no": highlight(record.document_no or "",
-                                 [fold(record.document_no or "")] if exact_no else parts),
+        "credit_code": highlight(
+            record.credit_code or record.reg_no or "",
+            [fold(record.credit_code or record.reg_no or "")] if exact_code else parts,
+        ),
+        "document_no": highlight(record.document_no or "", [fold(record.document_no or "")] if exact_no else parts),
         "facts": snippet(facts, parts),
     }
 

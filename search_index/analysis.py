@@ -60,8 +60,19 @@ class CJKBigramTokenizer(Tokenizer):
     """A Whoosh tokenizer producing the terms of ``terms()`` with consecutive
     positions and character offsets into the original text."""
 
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False, removestops=True,
-                 start_pos=0, start_char=0, tokenize=True, mode="", **kwargs):
+    def __call__(
+        self,
+        value,
+        positions=False,
+        chars=False,
+        keeporiginal=False,
+        removestops=True,
+        start_pos=0,
+        start_char=0,
+        tokenize=True,
+        mode="",
+        **kwargs,
+    ):
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         folded = fold(value)
         position = start_pos
@@ -96,9 +107,26 @@ def CJKBigramAnalyzer() -> CJKBigramTokenizer:  # noqa: N802 - named like Whoosh
 # the name without them is what tells companies apart.
 LEGAL_FORMS = sorted(
     {
-        "股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团股份有限公司", "分公司", "公司",
-        "普通合伙", "有限合伙", "合伙企业", "个人独资企业", "个体工商户", "工作室", "经营部", "门市部",
-        "合作社", "专业合作社", "厂", "店", "中心",
+        "股份有限公司",
+        "有限责任公司",
+        "有限公司",
+        "集团有限公司",
+        "集团股份有限公司",
+        "分公司",
+        "公司",
+        "普通合伙",
+        "有限合伙",
+        "合伙企业",
+        "个人独资企业",
+        "个体工商户",
+        "工作室",
+        "经营部",
+        "门市部",
+        "合作社",
+        "专业合作社",
+        "厂",
+        "店",
+        "中心",
     },
     key=len,
     reverse=True,
@@ -149,5 +177,5 @@ def pinyin_terms(text: str) -> list[str]:
         if run[0] < "\x80":
             continue
         syllables = [char_pinyin(c) for c in run]
-        out.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]) if a and b)
+        out.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:], strict=False) if a and b)
     return out

@@ -21,14 +21,38 @@ LISTING = "listing"
 KINDS = (CASE, LISTING)
 
 _CASE_COLUMNS = (
-    Case.id, Case.status, Case.enterprise_name, Case.credit_code, Case.reg_no, Case.legal_representative,
-    Case.district, Case.year, Case.batch_id, Case.violation_types, Case.facts, Case.handling, Case.document_no,
-    Case.decided_on, Case.revision,
+    Case.id,
+    Case.status,
+    Case.enterprise_name,
+    Case.credit_code,
+    Case.reg_no,
+    Case.legal_representative,
+    Case.district,
+    Case.year,
+    Case.batch_id,
+    Case.violation_types,
+    Case.facts,
+    Case.handling,
+    Case.document_no,
+    Case.decided_on,
+    Case.revision,
 )
 _LISTING_COLUMNS = (
-    Listing.id, Listing.status, Listing.enterprise_name, Listing.credit_code, Listing.reg_no,
-    Listing.legal_representative, Listing.district, Listing.year, Listing.batch_id, Listing.reason, Listing.basis,
-    Listing.document_no, Listing.listed_on, Listing.expires_on, Listing.revision,
+    Listing.id,
+    Listing.status,
+    Listing.enterprise_name,
+    Listing.credit_code,
+    Listing.reg_no,
+    Listing.legal_representative,
+    Listing.district,
+    Listing.year,
+    Listing.batch_id,
+    Listing.reason,
+    Listing.basis,
+    Listing.document_no,
+    Listing.listed_on,
+    Listing.expires_on,
+    Listing.revision,
 )
 
 
@@ -71,9 +95,26 @@ def _date_ord(day) -> int:
     return day.toordinal() if day else 0
 
 
-def _document(kind: str, record_id: int, *, name: str, credit_code, reg_no, people: Sequence[str], district: str,
-              year: int, batch_id: int, types: Sequence[str], texts: Iterable[str | None], document_no: str | None,
-              day, revision: int, listed_on=None, expires_on=None, rules: NameRules) -> dict[str, Any]:
+def _document(
+    kind: str,
+    record_id: int,
+    *,
+    name: str,
+    credit_code,
+    reg_no,
+    people: Sequence[str],
+    district: str,
+    year: int,
+    batch_id: int,
+    types: Sequence[str],
+    texts: Iterable[str | None],
+    document_no: str | None,
+    day,
+    revision: int,
+    listed_on=None,
+    expires_on=None,
+    rules: NameRules,
+) -> dict[str, Any]:
     name_f = fold(name)
     core_f = fold(core_name(name))
     people_f = fold(" ".join(p for p in people if p))
@@ -96,8 +137,19 @@ def _document(kind: str, record_id: int, *, name: str, credit_code, reg_no, peop
         "rev": revision,
         # The match table row: everything a query needs without another read.
         "row": (
-            record_id, name_f, core_f, rules.short(core_f), people_f, text_f, _date_ord(day),
-            _date_ord(listed_on), _date_ord(expires_on), district or "", int(year or 0), tuple(types), batch_id,
+            record_id,
+            name_f,
+            core_f,
+            rules.short(core_f),
+            people_f,
+            text_f,
+            _date_ord(day),
+            _date_ord(listed_on),
+            _date_ord(expires_on),
+            district or "",
+            int(year or 0),
+            tuple(types),
+            batch_id,
         ),
     }
 
@@ -105,10 +157,21 @@ def _document(kind: str, record_id: int, *, name: str, credit_code, reg_no, peop
 def case_documents(rows: Iterable[Any], rules: NameRules) -> Iterator[dict[str, Any]]:
     for r in rows:
         yield _document(
-            CASE, r.id, name=r.enterprise_name, credit_code=r.credit_code, reg_no=r.reg_no,
-            people=[r.legal_representative], district=r.district, year=r.year, batch_id=r.batch_id,
-            types=[t for t in (r.violation_types or "").split("、") if t], texts=(r.facts, r.handling),
-            document_no=r.document_no, day=r.decided_on, revision=r.revision, rules=rules,
+            CASE,
+            r.id,
+            name=r.enterprise_name,
+            credit_code=r.credit_code,
+            reg_no=r.reg_no,
+            people=[r.legal_representative],
+            district=r.district,
+            year=r.year,
+            batch_id=r.batch_id,
+            types=[t for t in (r.violation_types or "").split("、") if t],
+            texts=(r.facts, r.handling),
+            document_no=r.document_no,
+            day=r.decided_on,
+            revision=r.revision,
+            rules=rules,
         )
 
 
@@ -125,9 +188,23 @@ def listing_documents(rows: Sequence[Any], rules: NameRules) -> Iterator[dict[st
     for r in rows:
         people = [r.legal_representative, *[p for p in persons[r.id] if p != r.legal_representative]]
         yield _document(
-            LISTING, r.id, name=r.enterprise_name, credit_code=r.credit_code, reg_no=r.reg_no, people=people,
-            district=r.district, year=r.year, batch_id=r.batch_id, types=[], texts=(r.reason, r.basis),
-            document_no=r.document_no, day=r.listed_on, revision=r.revision, listed_on=r.listed_on, expires_on=r.expires_on, rules=rules,
+            LISTING,
+            r.id,
+            name=r.enterprise_name,
+            credit_code=r.credit_code,
+            reg_no=r.reg_no,
+            people=people,
+            district=r.district,
+            year=r.year,
+            batch_id=r.batch_id,
+            types=[],
+            texts=(r.reason, r.basis),
+            document_no=r.document_no,
+            day=r.listed_on,
+            revision=r.revision,
+            listed_on=r.listed_on,
+            expires_on=r.expires_on,
+            rules=rules,
         )
 
 

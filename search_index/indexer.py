@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import delete, func, select
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 
@@ -50,10 +50,26 @@ class IndexBusy(RuntimeError):
     """Another process holds the index writer lock."""
 
 
+class _PerDocReader(W3PerDocReader):
+    """Remembers that a field has no length column. Whoosh 2.7.4 looks for the
+    column file (a stat call) once per posting of every unscored field when it
+    writes a segment: most of the time of a build."""
+
+    def _cached_reader(self, fieldname, column):
+        if fieldname not in self._readers:
+            self._readers[fieldname] = super()._cached_reader(fieldname, column)
+        return self._readers[fieldname]
+
+
+class Codec(W3Codec):
+    def per_document_reader(self, storage, segment):
+        return _PerDocReader(storage, segment)
+
+
 def codec() -> W3Codec:
     # Larger posting blocks than the default 128: reading a long posting list
     # (a frequent bigram) costs one pickle per block.
-    return W3Codec(blocklimit=512)
+    return Codec(blocklimit=512)
 
 
 # --- location -------------------------------------------------------------------------
@@ -144,8 +160,9 @@ def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
     """A SegmentWriter that commits on success and is always released: a
     concurrent writer waits up to ``timeout`` seconds, then gets ``IndexBusy``."""
     try:
-        writer = ix.writer(timeout=writer_timeout() if timeout is None else timeout, delay=0.05, codec=codec(),
-                           **options)
+        writer = ix.writer(
+            timeout=writer_timeout() if timeout is None else timeout, delay=0.05, codec=codec(), **options
+        )
     except LockError:
         raise IndexBusy("搜索索引正在被另一个进程写入，请稍后再试") from None
     committed = False
@@ -256,9 +273,10 @@ def reindex(progress: Callable[[int], None] | None = None) -> int:
     it in atomically, then catch up with what changed meanwhile. Returns the
     number of documents indexed."""
     root = index_root()
-    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    covered_up_to = db.session.scalar(select(func.max(SearchOutbox.id))) or 0
-    db.session.rollback()
+    # The entries visible now name changes committed before the build reads the
+    # records, so the build covers them; one still in flight is not visible
+    # here, stays in the outbox and is applied by the catch-up below.
+    covered = _outbox_ranges()
     rules = NameRules.from_config(current_app.config)
     path = _new_dir(root)
     count = 0
@@ -292,17 +310,33 @@ def reindex(progress: Callable[[int], None] | None = None) -> int:
     except BaseException:
         shutil.rmtree(path, ignore_errors=True)
         raise
-    # Entries the rebuild covered: those older than its start (a change still
-    # uncommitted then has a later timestamp and stays for the catch-up below).
-    db.session.execute(
-        delete(SearchOutbox)
-        .where(SearchOutbox.id <= covered_up_to, SearchOutbox.created_at < started - dt.timedelta(seconds=60))
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    _delete_ranges(covered)
     apply_outbox()
     _remove_old_dirs(root, keep={os.path.basename(path)})
     return count
+
+
+def _outbox_ranges() -> list[tuple[int, int]]:
+    """The ids of the outbox entries visible now, as (first, last) runs."""
+    ranges: list[tuple[int, int]] = []
+    for entry_id in db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).yield_per(20000):
+        if ranges and ranges[-1][1] == entry_id - 1:
+            ranges[-1] = (ranges[-1][0], entry_id)
+        else:
+            ranges.append((entry_id, entry_id))
+    db.session.rollback()
+    return ranges
+
+
+def _delete_ranges(ranges: list[tuple[int, int]]) -> None:
+    for start in range(0, len(ranges), 500):
+        for first, last in ranges[start : start + 500]:
+            db.session.execute(
+                delete(SearchOutbox)
+                .where(SearchOutbox.id.between(first, last))
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
 
 
 def _remove_old_dirs(root: str, keep: set[str]) -> None:
@@ -337,13 +371,17 @@ class CheckResult:
                 lines.append(f"缺少或过时 {len(ids)} 条 {kind}：{ids[:10]}{' …' if len(ids) > 10 else ''}")
         for kind, ids in self.extra.items():
             if ids:
-                lines.append(f"多出 {len(ids)} 条 {kind}（已不公开或不存在）：{ids[:10]}{' …' if len(ids) > 10 else ''}")
+                lines.append(
+                    f"多出 {len(ids)} 条 {kind}（已不公开或不存在）：{ids[:10]}{' …' if len(ids) > 10 else ''}"
+                )
         if self.duplicates:
             lines.append(f"重复文档 {len(self.duplicates)} 个：{self.duplicates[:10]}")
         if self.pending:
             lines.append(f"待处理的索引变更 {self.pending} 条（运行 flask search sync）")
         lines.extend(self.problems)
-        lines.append("索引与数据库一致。" if self.ok else "索引与数据库不一致：运行 flask search sync 或 flask search reindex。")
+        lines.append(
+            "索引与数据库一致。" if self.ok else "索引与数据库不一致：运行 flask search sync 或 flask search reindex。"
+        )
         return "\n".join(lines)
 
 
@@ -364,7 +402,9 @@ def check() -> CheckResult:
         except (FileNotFoundError, ValueError):
             version = 0
         if version != SCHEMA_VERSION:
-            result.problems.append(f"索引结构版本为 {version}，当前版本为 {SCHEMA_VERSION}（运行 flask search reindex）")
+            result.problems.append(
+                f"索引结构版本为 {version}，当前版本为 {SCHEMA_VERSION}（运行 flask search reindex）"
+            )
         with open_index(path).searcher() as searcher:
             for fields in searcher.all_stored_fields():
                 kind, _, record_id = fields["key"].partition(":")
@@ -377,7 +417,10 @@ def check() -> CheckResult:
         result.missing[kind] = sorted(i for i, rev in want.items() if have.get(i) != rev)
         result.extra[kind] = sorted(set(have) - set(want))
     result.ok = not (
-        any(result.missing.values()) or any(result.extra.values()) or result.duplicates or result.problems
+        any(result.missing.values())
+        or any(result.extra.values())
+        or result.duplicates
+        or result.problems
         or result.pending
     )
     return result

@@ -117,7 +117,9 @@ class Outcome:
 def plan_query(q: str | None) -> Plan:
     raw = _CONTROL.sub(" ", q or "").strip()
     if len(raw) > MAX_QUERY_LENGTH:
-        raise QueryError(f"搜索词太长：最多 {MAX_QUERY_LENGTH} 个字符，请只输入单位名称、人名、代码或文书编号的一部分。")
+        raise QueryError(
+            f"搜索词太长：最多 {MAX_QUERY_LENGTH} 个字符，请只输入单位名称、人名、代码或文书编号的一部分。"
+        )
     if not raw:
         return Plan(raw, "empty")
     code = normalize_credit_code(raw)
@@ -155,7 +157,7 @@ def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | No
     folded = fold(part)
     best: Sequence[int] | None = None
     best_size = None
-    for position, token in enumerate(tokens):
+    for token in tokens:
         if token[0] < "\x80":
             at_edge = folded.startswith(token) or folded.endswith(token)
             if at_edge:  # may continue beyond what was typed: all terms it starts
@@ -209,8 +211,9 @@ def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[set[int], dict[int,
     name_all: set[int] | None = None
     for part in parts:
         in_name = _field_matches(snap, "name", snap.names, part)
-        hits = in_name | _field_matches(snap, "people", snap.people, part) | _field_matches(
-            snap, "text", snap.texts, part)
+        hits = (
+            in_name | _field_matches(snap, "people", snap.people, part) | _field_matches(snap, "text", snap.texts, part)
+        )
         matched = hits if matched is None else matched & hits
         name_all = in_name if name_all is None else name_all & in_name
         if not matched:
@@ -265,12 +268,19 @@ def _facets(snap: Snapshot, counts: Counter, filters: Filters, districts: Sequen
     type_order = list(VIOLATION_TYPES) + sorted(t for t in by_type if t not in VIOLATION_TYPES)
     return {
         "kind": [FacetValue(p, KIND_LABELS[k], kinds[k], filters.kind == k) for p, k in KIND_PARAMS.items()],
-        "district": [FacetValue(d, d, by_district[d], filters.district == d) for d in district_order
-                     if by_district[d] or filters.district == d],
-        "year": [FacetValue(str(y), f"{y}年", by_year[y], filters.year == y) for y in sorted(by_year, reverse=True)
-                 if y and (by_year[y] or filters.year == y)],
-        "type": [FacetValue(t, t, by_type[t], filters.vtype == t) for t in type_order
-                 if by_type[t] or filters.vtype == t],
+        "district": [
+            FacetValue(d, d, by_district[d], filters.district == d)
+            for d in district_order
+            if by_district[d] or filters.district == d
+        ],
+        "year": [
+            FacetValue(str(y), f"{y}年", by_year[y], filters.year == y)
+            for y in sorted(by_year, reverse=True)
+            if y and (by_year[y] or filters.year == y)
+        ],
+        "type": [
+            FacetValue(t, t, by_type[t], filters.vtype == t) for t in type_order if by_type[t] or filters.vtype == t
+        ],
     }
 
 
@@ -333,7 +343,7 @@ def _pinyin_suggestions(snap: Snapshot, part: str, visible, limit: int = 3) -> l
         core = snap.cores[d]
         for i in range(len(core) - len(part) + 1):
             window = core[i : i + len(part)]
-            if window != part and all(char_pinyin(c) == s for c, s in zip(window, syllables)):
+            if window != part and all(char_pinyin(c) == s for c, s in zip(window, syllables, strict=True)):
                 found[window] += 1
     return [text for text, _ in found.most_common(limit)]
 
@@ -360,8 +370,9 @@ def _partial_matches(snap: Snapshot, part: str, visible) -> list[int]:
 # --- the search -----------------------------------------------------------------------
 
 
-def search(q: str | None, filters: Filters | None = None, page: int = 1, per_page: int = 20,
-           districts: Sequence[str] = ()) -> Outcome:
+def search(
+    q: str | None, filters: Filters | None = None, page: int = 1, per_page: int = 20, districts: Sequence[str] = ()
+) -> Outcome:
     filters = filters or Filters()
     plan = plan_query(q)
     outcome = Outcome(q=plan.raw, plan=plan, filters=filters, page=page, per_page=per_page)
@@ -412,6 +423,7 @@ def search(q: str | None, filters: Filters | None = None, page: int = 1, per_pag
         chosen = _page(snap, results, tiers, page, per_page)
 
     if outcome.total == 0 and plan.mode in ("text", "document_no") and plan.parts:
+
         def visible(d: int) -> bool:
             return d not in snap.deleted and d not in hidden and combo[d] in allowed
 
@@ -424,9 +436,7 @@ def search(q: str | None, filters: Filters | None = None, page: int = 1, per_pag
             start = (page - 1) * per_page
             chosen = [(d, len(TIER_SCORES) - 1) for d in partial[start : start + per_page]]
 
-    outcome.hits = [
-        Hit(LISTING if snap.kinds[d] else CASE, snap.ids[d], TIER_SCORES[tier], tier) for d, tier in chosen
-    ]
+    outcome.hits = [Hit(LISTING if snap.kinds[d] else CASE, snap.ids[d], TIER_SCORES[tier], tier) for d, tier in chosen]
     _attach_records(outcome, today)
     return outcome
 

@@ -14,6 +14,7 @@ candidates against it and count facets without touching stored fields.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import threading
@@ -38,8 +39,23 @@ POSTINGS_CACHE = 512  # decoded posting lists kept per snapshot
 class SegmentTable:
     """The match-table columns of one immutable segment, by local docnum."""
 
-    __slots__ = ("kinds", "ids", "names", "cores", "shorts", "people", "texts", "days", "listed", "expires",
-                 "districts", "years", "types", "batches", "size")
+    __slots__ = (
+        "kinds",
+        "ids",
+        "names",
+        "cores",
+        "shorts",
+        "people",
+        "texts",
+        "days",
+        "listed",
+        "expires",
+        "districts",
+        "years",
+        "types",
+        "batches",
+        "size",
+    )
 
     def __init__(self, reader):
         self.size = reader.doc_count_all()
@@ -60,8 +76,9 @@ class SegmentTable:
         stored = reader.stored_fields
         for docnum in range(self.size):
             fields = stored(docnum)
-            (record_id, name, core, short, people, text, day, listed, expires, district, year, types,
-             batch) = fields["row"]
+            (record_id, name, core, short, people, text, day, listed, expires, district, year, types, batch) = fields[
+                "row"
+            ]
             self.kinds[docnum] = 1 if fields["kind"] == LISTING else 0
             self.ids[docnum] = record_id
             self.names[docnum], self.cores[docnum], self.shorts[docnum] = name, core, short
@@ -118,7 +135,7 @@ class Snapshot:
             self.shorts += table.shorts
             self.people += table.people
             self.texts += table.texts
-            for kind, district, year, types in zip(table.kinds, table.districts, table.years, table.types):
+            for kind, district, year, types in zip(table.kinds, table.districts, table.years, table.types, strict=True):
                 key = (kind, district, year, types)
                 number = combos.get(key)
                 if number is None:
@@ -132,8 +149,9 @@ class Snapshot:
         self.combos = list(combos)  # number → (kind, district, year, types)
         self.size = len(self.ids)
         # Newest first, then highest id: the order of equally good matches.
-        self.order = sorted((d for d in range(self.size) if d not in self.deleted),
-                            key=lambda d: (-self.days[d], -self.ids[d]))
+        self.order = sorted(
+            (d for d in range(self.size) if d not in self.deleted), key=lambda d: (-self.days[d], -self.ids[d])
+        )
         self.rank = array("l", bytes(array("l").itemsize * self.size))
         for position, docnum in enumerate(self.order):
             self.rank[docnum] = position
@@ -190,10 +208,8 @@ class Snapshot:
         return hidden
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.reader.close()
-        except Exception:
-            pass
 
 
 def _all_ids(matcher, offset: int) -> Iterable[int]:
@@ -233,8 +249,11 @@ def snapshot() -> Snapshot | None:
             pass
     with _lock:
         current = _cache.get(root)
-        if current is not None and current.directory == directory and \
-                current.ix.latest_generation() == current.generation:
+        if (
+            current is not None
+            and current.directory == directory
+            and current.ix.latest_generation() == current.generation
+        ):
             return current
         fresh = Snapshot(directory)
         _cache[root] = fresh
