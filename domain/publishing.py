@@ -184,6 +184,17 @@ def preparer_ids(batch: Batch) -> set[int]:
     return {user_id for user_id in (batch.created_by_id, batch.submitted_by_id) if user_id is not None}
 
 
+def numbering_clash(kind: str, title: str) -> Batch | None:
+    """The batch that already has the year and number a new title names (第N批
+    must be unique per kind and year), if any."""
+    from domain.importing import year_and_number_from_title
+
+    year, number = year_and_number_from_title(title)
+    if year is None or number is None:
+        return None
+    return db.session.scalar(select(Batch).where(Batch.kind == kind, Batch.year == year, Batch.number == number))
+
+
 # --- drafts ---------------------------------------------------------------------------
 
 
@@ -463,6 +474,8 @@ def remove_listing(listing: Listing, removed_on: dt.date | None, reason: str, do
     """提前移出 (信用修复, 第十二至十四条): the listing leaves every public page at once."""
     if listing.status != "published":
         raise PublishingError("只有公示中的名单可以提前移出")
+    if clock.today() >= listing.expires_on:
+        raise PublishingError("该名单期限已届满，已自动停止公开，无需提前移出")
     removed_on = _check_day(removed_on, listing, "移出日期")
     reason = _require(reason, "请填写移出理由")
     document_no = _require(document_no, "请填写提前移出决定书文号")

@@ -137,6 +137,14 @@ def test_a_bad_upload_gives_a_clear_message_and_stores_nothing(client, staff, da
     assert counts() == (0, 0, 0)
 
 
+def test_a_file_of_the_other_kind_is_named(client, staff):
+    login(client, "editor")
+    response = upload(client, example_file("listings-example.csv").read_bytes(), "l.csv", kind="cases")
+    assert response.status_code == 422
+    assert "请在“类别”中选择“失信联合惩戒对象名单”" in response.get_data(as_text=True)
+    assert counts() == (0, 0, 0)
+
+
 def test_no_file_chosen(client, staff):
     login(client, "editor")
     response = post(client, "/admin/batches/upload", {"kind": "cases", "title": "x"})
@@ -521,3 +529,23 @@ def test_failed_logins_are_in_the_audit_log(app, client, staff):
     login(client, "editor", "wrong-password")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "login_failed"))
     assert event.username == "editor" and event.remote_addr == "127.0.0.1"
+
+
+def test_an_expired_listing_cannot_be_removed_early(client, published, set_today):
+    listing = published["listing"]
+    set_today(dt.date(2028, 7, 1))
+    assert "提前移出（信用修复" not in client.get(f"/admin/listings/{listing.id}").get_data(as_text=True)
+    data = {"removed_on": "2028-07-01", "reason": "x", "document_no": "y"}
+    response = post(client, f"/admin/listings/{listing.id}/remove", data)
+    assert "已届满" in client.get(response.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert listing.status == "published"
+
+
+def test_a_title_that_repeats_a_batch_number_is_refused(client, staff):
+    load("cases", [case_row()], title="2026年第一批")
+    login(client, "editor")
+    response = upload(client, to_csv("cases", [case_row(文书编号="其他1号")]), "c.csv", title="2026年第一批")
+    assert response.status_code == 422
+    assert "已有批次“2026年第一批”使用了2026年第1批的编号" in response.get_data(as_text=True)
+    assert counts()[0] == 1

@@ -7,6 +7,7 @@ import os
 
 from flask import abort, current_app, render_template, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm
@@ -112,8 +113,6 @@ def review():
 
 def upload_page(*, form: UploadForm | None = None, report=None, status: int = 200, message: str | None = None):
     form = form or UploadForm()
-    if not form.title.data:
-        form.title.data = f"{clock.today().year}年第批"
     return render_template(
         "admin/upload.html",
         title="上传批次",
@@ -137,14 +136,25 @@ def upload():
     filename = os.path.basename(upload.filename or "upload")
     data = upload.read()
     kind = form.kind.data
+    title = form.title.data.strip()
+    clash = publishing.numbering_clash(kind, title)
+    if clash is not None:
+        form.title.errors = [f"已有批次“{clash.title}”使用了{clash.year}年第{clash.number}批的编号，请改正标题"]
+        return upload_page(form=form, status=422)
     report = check_file(data, filename, kind, settings())
     if report.errors:
         # Nothing is stored: the report says what to fix, row by row.
-        return upload_page(form=form, report=report, status=422)
+        message = None
+        if all(error.row == 1 for error in report.errors):
+            other = "listings" if kind == "cases" else "cases"
+            if not any(error.row <= 1 for error in check_file(data, filename, other, settings()).errors):
+                label = "失信联合惩戒对象名单" if other == "listings" else "重大劳动保障违法案件"
+                message = f"这个文件的表头是“{label}”的模板，请在“类别”中选择“{label}”后重新上传。"
+        return upload_page(form=form, report=report, status=422, message=message)
     batch = store_batch(
         kind,
         report.records,
-        title=form.title.data.strip(),
+        title=title,
         authority=current_app.config["AUTHORITY_NAME"],
         created_by_id=me().id,
         source_filename=filename,
@@ -156,7 +166,12 @@ def upload():
         user=me(),
         summary=f"上传“{batch.title}”（{filename}，{len(report.records)}条）",
     )
-    db.session.commit()  # a draft is not public: nothing for the search index yet
+    try:
+        db.session.commit()  # a draft is not public: nothing for the search index yet
+    except IntegrityError:  # another upload took the same number a moment ago
+        db.session.rollback()
+        form.title.errors = ["该批次编号刚被另一个批次使用，请改正标题后重新上传"]
+        return upload_page(form=form, status=409)
     return done(
         f"文件检查通过，已保存为草稿批次（{len(report.records)}条）。请预览核对后提交审核。",
         "admin.batch",
