@@ -8,6 +8,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import event
+
 from extensions import db
 from models import AuditEvent
 
@@ -88,3 +90,13 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+class AppendOnly(RuntimeError):
+    """The audit log is never changed or deleted from."""
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(mapper, connection, target) -> None:  # noqa: ARG001 (event signature)
+    raise AppendOnly("操作日志只能追加，不能修改或删除")

@@ -391,3 +391,35 @@ def test_reset_password_unlocks_the_account(client, world):
 def test_accounts_domain_rejects_unknown_roles(app):
     with pytest.raises(accounts.AccountError):
         accounts.create_user("x", "root", "long-enough-password")
+
+
+def test_a_deactivated_account_loses_its_open_session(client, world):
+    login(client, "editor")
+    assert client.get("/admin/").status_code == 200
+    user = db.session.scalar(select(User).where(User.username == "editor"))
+    user.active = False
+    db.session.commit()
+    assert client.get("/admin/").status_code == 302
+
+
+def test_a_role_change_applies_at_the_next_request(client, world):
+    login(client, "publisher")
+    assert client.get("/admin/review").status_code == 200
+    user = db.session.scalar(select(User).where(User.username == "publisher"))
+    user.role = "editor"
+    db.session.commit()
+    assert client.get("/admin/review").status_code == 403
+
+
+def test_the_audit_log_is_append_only(app, world):
+    from domain.audit import AppendOnly
+
+    event = db.session.scalar(select(AuditEvent))
+    event.summary = "rewritten"
+    with pytest.raises(AppendOnly):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.scalar(select(AuditEvent)))
+    with pytest.raises(AppendOnly):
+        db.session.commit()
+    db.session.rollback()

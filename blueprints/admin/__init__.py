@@ -91,6 +91,10 @@ def require_login():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("admin.login", next=request.full_path if request.method == "GET" else None))
+    if not current_user.is_active:  # deactivated by an administrator since logging in
+        logout_user()
+        session.clear()
+        return redirect(url_for("admin.login"))
     # Sessions end after PERMANENT_SESSION_LIFETIME without a request, checked
     # here as well as by the cookie's own expiry.
     now = _now()
