@@ -161,7 +161,11 @@ def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
     concurrent writer waits up to ``timeout`` seconds, then gets ``IndexBusy``."""
     try:
         writer = ix.writer(
-            timeout=writer_timeout() if timeout is None else timeout, delay=0.05, codec=codec(), **options
+            timeout=writer_timeout() if timeout is None else timeout,
+            delay=0.05,
+            codec=codec(),
+            compound=False,
+            **options,
         )
     except LockError:
         raise IndexBusy("搜索索引正在被另一个进程写入，请稍后再试") from None

@@ -182,45 +182,37 @@ def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | No
     return best
 
 
-def _field_matches(snap: Snapshot, fieldname: str, texts: list[str], part: str) -> set[int]:
-    candidates = _candidates(snap, fieldname, part)
-    if candidates is None:
-        candidates = snap.order
-    return {d for d in candidates if part in texts[d]}
+def _field_matches(snap: Snapshot, fieldname: str, part: str) -> set[int]:
+    return snap.verify(getattr(snap, fieldname), _candidates(snap, fieldname, part), part)
 
 
-def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[set[int], dict[int, int]]:
-    """Docnums containing every part, and the tier of those that are better
-    than a facts-only match."""
-    tiers: dict[int, int] = {}
+def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[set[int], list[set[int]]]:
+    """Docnums containing every part, and the tiers better than a facts-only
+    match, best first (a document's tier is the first set holding it)."""
     if len(parts) == 1:
         part = parts[0]
-        in_name = _field_matches(snap, "name", snap.names, part)
-        in_people = _field_matches(snap, "people", snap.people, part)
-        in_text = _field_matches(snap, "text", snap.texts, part)
-        names, shorts, cores, people = snap.names, snap.shorts, snap.cores, snap.people
-        for d in in_people:
-            tiers[d] = 3 if part in people[d].split() else 4
-        for d in in_name:
-            tiers[d] = 1 if names[d].startswith(part) or shorts[d].startswith(part) or cores[d] == part else 2
-        for d in snap.postings("name_exact", re.sub(r"\s+", "", part)):
-            if d in in_name:
-                tiers[d] = 0
-        return in_name | in_people | in_text, tiers
+        in_name = _field_matches(snap, "name", part)
+        in_people = _field_matches(snap, "people", part)
+        in_text = _field_matches(snap, "text", part)
+        exact = in_name.intersection(snap.postings("name_exact", re.sub(r"\s+", "", part)))
+        # Names starting with the query: look where there are fewer to look.
+        begins = snap.name_starts(part[:2])
+        pool = in_name if len(in_name) < len(begins) else in_name.intersection(begins)
+        name, short = snap.name, snap.short
+        starts = {d for d in pool if name.startswith(d, part) or short.startswith(d, part)}
+        people = snap.people
+        people_exact = {d for d in in_people if part in people.get(d).split()}
+        return in_name | in_people | in_text, [exact, starts, in_name, people_exact, in_people]
     matched: set[int] | None = None
     name_all: set[int] | None = None
     for part in parts:
-        in_name = _field_matches(snap, "name", snap.names, part)
-        hits = (
-            in_name | _field_matches(snap, "people", snap.people, part) | _field_matches(snap, "text", snap.texts, part)
-        )
+        in_name = _field_matches(snap, "name", part)
+        hits = in_name | _field_matches(snap, "people", part) | _field_matches(snap, "text", part)
         matched = hits if matched is None else matched & hits
         name_all = in_name if name_all is None else name_all & in_name
         if not matched:
-            return set(), {}
-    for d in name_all or ():
-        tiers[d] = 2
-    return matched or set(), tiers
+            return set(), []
+    return matched or set(), [set(), set(), name_all or set()]
 
 
 def _exact(snap: Snapshot, fieldname: str, value: str | None) -> set[int]:
@@ -287,35 +279,36 @@ def _facets(snap: Snapshot, counts: Counter, filters: Filters, districts: Sequen
 # --- ordering -------------------------------------------------------------------------
 
 
-def _top(snap: Snapshot, docs: list[int], count: int) -> list[int]:
+def _top(snap: Snapshot, docs: set[int], count: int) -> list[int]:
     """The first ``count`` of ``docs`` in newest-first order."""
     if count <= 0 or not docs:
         return []
     if len(docs) * 8 > snap.live_count and count < len(docs):
-        members = set(docs)
-        return list(islice((d for d in snap.order if d in members), count))
+        return list(islice((d for d in snap.order if d in docs), count))
     rank = snap.rank.__getitem__
     if count * 10 < len(docs):
         return heapq.nsmallest(count, docs, key=rank)
     return sorted(docs, key=rank)[:count]
 
 
-def _page(snap: Snapshot, results: list[int], tiers: dict[int, int], page: int, per_page: int) -> list[tuple[int, int]]:
-    buckets: list[list[int]] = [[] for _ in TIER_SCORES]
-    default = len(TIER_SCORES) - 1
-    if tiers:
-        get = tiers.get
-        for d in results:
-            buckets[get(d, default)].append(d)
-    else:
-        buckets[default] = results
+def _page(snap: Snapshot, results: set[int], tiers: list[set[int]], page: int, per_page: int) -> list[tuple[int, int]]:
+    """One page of ``results``: by tier, newest first within a tier."""
     start, need = (page - 1) * per_page, page * per_page
     chosen: list[tuple[int, int]] = []
-    for tier, bucket in enumerate(buckets):
-        if need <= 0:
+    remaining = results
+    last = len(TIER_SCORES) - 1
+    for tier in range(len(TIER_SCORES)):
+        if need <= 0 or not remaining:
             break
-        if not bucket:
+        if tier < last and tier < len(tiers):
+            bucket = remaining & tiers[tier]
+            if not bucket:
+                continue
+            remaining = remaining - bucket
+        elif tier < last:
             continue
+        else:
+            bucket = remaining
         if start >= len(bucket):
             start -= len(bucket)
             need -= len(bucket)
@@ -340,7 +333,7 @@ def _pinyin_suggestions(snap: Snapshot, part: str, visible, limit: int = 3) -> l
     rarest = min(pairs, key=lambda t: snap.doc_frequency("name_py", t))
     found: Counter = Counter()
     for d in islice((d for d in snap.postings("name_py", rarest) if visible(d)), 500):
-        core = snap.cores[d]
+        core = snap.core.get(d)
         for i in range(len(core) - len(part) + 1):
             window = core[i : i + len(part)]
             if window != part and all(char_pinyin(c) == s for c, s in zip(window, syllables, strict=True)):
@@ -389,15 +382,15 @@ def search(
     today = clock.today()
     hidden = snap.hidden_listings(today)
 
-    tiers: dict[int, int] = {}
+    tiers: list[set[int]] = []
     if plan.mode == "empty":
         matched: set[int] | None = None  # everything
     elif plan.mode == "code":
         matched = _exact(snap, "credit_code", plan.code)
-        tiers = dict.fromkeys(matched, 0)
+        tiers = [matched]
     elif plan.mode == "document_no":
         matched = _exact(snap, "document_no", plan.document_no)
-        tiers = dict.fromkeys(matched, 0)
+        tiers = [matched]
         if not matched and plan.parts:
             matched, tiers = _text_matches(snap, plan.parts)
     else:
@@ -419,7 +412,7 @@ def search(
         docs = islice((d for d in snap.order if combo[d] in allowed and d not in hidden), want)
         chosen = [(d, len(TIER_SCORES) - 1) for d in list(docs)[(page - 1) * per_page :]]
     else:
-        results = [d for d in matched if combo[d] in allowed] if len(allowed) < len(snap.combos) else list(matched)
+        results = {d for d in matched if combo[d] in allowed} if len(allowed) < len(snap.combos) else matched
         chosen = _page(snap, results, tiers, page, per_page)
 
     if outcome.total == 0 and plan.mode in ("text", "document_no") and plan.parts:
