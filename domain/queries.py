@@ -14,14 +14,20 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, Select, exists, func, select
+from sqlalchemy import Select, func, select
 
 from domain import clock
-from domain.visibility import batch_is_public_clause, case_is_public_clause, listing_is_public_clause
+from domain.visibility import (
+    batch_is_public_clause,
+    case_is_public_clause,
+    is_record_public,
+    listing_is_public_clause,
+)
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
 from models import Batch, Case, CaseViolationType, Listing
 from models.batch import KIND_CASES, KIND_LISTINGS
+from models.case import CASE_STATUSES
 
 
 class FilterError(ValueError):
@@ -173,8 +179,11 @@ def case_statement(filters: CaseFilters) -> Select:
     if filters.police is not None:
         statement = statement.where(Case.transferred_to_police.is_(filters.police))
     if filters.type:
+        # A semi-join on the (violation_type, case_id) index. Measured at 100,000
+        # cases on SQLite it is about twice as fast as a correlated EXISTS, which
+        # probes case_violation_type once per published case.
         statement = statement.where(
-            exists().where(CaseViolationType.case_id == Case.id, CaseViolationType.violation_type == filters.type)
+            Case.id.in_(select(CaseViolationType.case_id).where(CaseViolationType.violation_type == filters.type))
         )
     column = {"date": Case.decided_on, "amount": Case.amount_involved, "workers": Case.workers_involved}[
         filters.sort.lstrip("-")
@@ -221,20 +230,37 @@ def batch_record_statement(batch: Batch, today: dt.date | None = None) -> Select
     )
 
 
+# Spelled out (not "!= published") so the status indexes can be used.
+HIDDEN_CASE_STATUSES = tuple(status for status in CASE_STATUSES if status != "published")
+
+
 def public_record_counts(batches: list[Batch], today: dt.date | None = None) -> dict[int, int]:
-    """How many records of each batch are public now (one query per kind)."""
+    """How many records of each batch are public now."""
     counts: dict[int, int] = {}
-    today = today or clock.today()
-    for model, clause, kind in (
-        (Case, case_is_public_clause(), KIND_CASES),
-        (Listing, listing_is_public_clause(today), KIND_LISTINGS),
-    ):
-        ids = [b.id for b in batches if b.kind == kind]
-        if ids:
-            rows = db.session.execute(
-                select(model.batch_id, func.count()).where(clause, model.batch_id.in_(ids)).group_by(model.batch_id)
-            )
-            counts.update({batch_id: count for batch_id, count in rows})
+    case_batches = [b.id for b in batches if b.kind == KIND_CASES]
+    if case_batches:
+        # All records of the batch (index only, on (batch_id, id)) minus the few
+        # that are not published, found through the status indexes: no per-row
+        # table lookups however big the batches are.
+        totals = db.session.execute(
+            select(Case.batch_id, func.count()).where(Case.batch_id.in_(case_batches)).group_by(Case.batch_id)
+        )
+        counts.update({batch_id: count for batch_id, count in totals})
+        hidden = db.session.execute(
+            select(Case.batch_id, func.count())
+            .where(Case.status.in_(HIDDEN_CASE_STATUSES), Case.batch_id.in_(case_batches))
+            .group_by(Case.batch_id)
+        )
+        for batch_id, count in hidden:
+            counts[batch_id] -= count
+    listing_batches = [b.id for b in batches if b.kind == KIND_LISTINGS]
+    if listing_batches:
+        rows = db.session.execute(
+            select(Listing.batch_id, func.count())
+            .where(listing_is_public_clause(today or clock.today()), Listing.batch_id.in_(listing_batches))
+            .group_by(Listing.batch_id)
+        )
+        counts.update({batch_id: count for batch_id, count in rows})
     return counts
 
 
@@ -242,9 +268,11 @@ def public_record_counts(batches: list[Batch], today: dt.date | None = None) -> 
 
 
 def _year_span(model, clause) -> list[int]:
-    # min/max on the (status, year) indexes are single index probes, unlike DISTINCT.
-    low, high = db.session.execute(select(func.min(model.year), func.max(model.year)).where(clause)).one()
-    if low is None:
+    # min and max in separate statements are single probes of the (status, year)
+    # index; together in one statement, or as DISTINCT, SQLite scans it.
+    low = db.session.scalar(select(func.min(model.year)).where(clause))
+    high = db.session.scalar(select(func.max(model.year)).where(clause))
+    if low is None or high is None:
         return []
     return list(range(high, low - 1, -1))
 
@@ -280,7 +308,12 @@ def enterprise_records(
     credit_code: str | None, enterprise_id: int | None, today: dt.date | None = None
 ) -> tuple[list[Case], list[Listing]]:
     """All public cases and listings in force of one enterprise, newest first. An
-    enterprise is identified by its credit code where it has one, else by its row."""
+    enterprise is identified by its credit code where it has one, else by its row.
+
+    An enterprise has few records, so they are fetched by the key's index alone
+    and filtered with ``is_record_public`` (the Python twin of the visibility
+    clauses). With the status in the SQL as well, SQLite (no statistics) walks a
+    (status, …) index instead and reads the whole table: 0.1 s at 100,000 cases."""
     today = today or clock.today()
     if credit_code:
         case_key, listing_key = Case.credit_code == credit_code, Listing.credit_code == credit_code
@@ -288,15 +321,13 @@ def enterprise_records(
         case_key, listing_key = Case.enterprise_id == enterprise_id, Listing.enterprise_id == enterprise_id
     else:
         return [], []
-    cases = db.session.scalars(
-        select(Case).where(case_is_public_clause(), case_key).order_by(Case.decided_on.desc(), Case.id.desc())
-    ).all()
-    listings = db.session.scalars(
-        select(Listing)
-        .where(listing_is_public_clause(today), listing_key)
-        .order_by(Listing.listed_on.desc(), Listing.id.desc())
-    ).all()
-    return list(cases), list(listings)
+    cases = [case for case in db.session.scalars(select(Case).where(case_key)) if is_record_public(case, today)]
+    listings = [
+        item for item in db.session.scalars(select(Listing).where(listing_key)) if is_record_public(item, today)
+    ]
+    cases.sort(key=lambda case: (case.decided_on, case.id), reverse=True)
+    listings.sort(key=lambda item: (item.listed_on, item.id), reverse=True)
+    return cases, listings
 
 
 def latest_record(cases: list[Case], listings: list[Listing]) -> Case | Listing | None:
@@ -319,19 +350,16 @@ class Headline:
     listings: int
     workers: int
     amount: Decimal
-    police: int
 
 
 def headline_figures(today: dt.date | None = None) -> Headline:
+    """Totals over everything public. Each case aggregate is its own statement so
+    that SQLite answers it from one covering (status, column) index."""
     today = today or clock.today()
-    cases, case_workers, case_amount, police = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(Case.workers_involved), 0),
-            func.coalesce(func.sum(Case.amount_involved), 0),
-            func.coalesce(func.sum(Case.transferred_to_police.cast(Integer)), 0),
-        ).where(case_is_public_clause())
-    ).one()
+    public = case_is_public_clause()
+    cases = db.session.scalar(select(func.count()).select_from(Case).where(public)) or 0
+    case_workers = db.session.scalar(select(func.sum(Case.workers_involved)).where(public)) or 0
+    case_amount = db.session.scalar(select(func.sum(Case.amount_involved)).where(public)) or 0
     listings, listing_workers, listing_amount = db.session.execute(
         select(
             func.count(),
@@ -344,7 +372,6 @@ def headline_figures(today: dt.date | None = None) -> Headline:
         listings=listings,
         workers=int(case_workers) + int(listing_workers),
         amount=Decimal(case_amount) + Decimal(listing_amount),
-        police=int(police),
     )
 
 
