@@ -179,6 +179,20 @@ def record_count(batch: Batch) -> int:
     return db.session.scalar(select(func.count()).select_from(model).where(model.batch_id == batch.id)) or 0
 
 
+def record_counts(batches: list[Batch]) -> dict[int, int]:
+    """Records per batch for a list page, in one query per kind (not one per batch)."""
+    counts = {batch.id: 0 for batch in batches}
+    for kind in {batch.kind for batch in batches}:
+        model = record_model(kind)
+        ids = [batch.id for batch in batches if batch.kind == kind]
+        counts.update(
+            db.session.execute(
+                select(model.batch_id, func.count()).where(model.batch_id.in_(ids)).group_by(model.batch_id)
+            ).all()
+        )
+    return counts
+
+
 def preparer_ids(batch: Batch) -> set[int]:
     """Who prepared a batch: whoever uploaded it or submitted it for review."""
     return {user_id for user_id in (batch.created_by_id, batch.submitted_by_id) if user_id is not None}

@@ -549,3 +549,22 @@ def test_a_title_that_repeats_a_batch_number_is_refused(client, staff):
     assert response.status_code == 422
     assert "已有批次“2026年第一批”使用了2026年第1批的编号" in response.get_data(as_text=True)
     assert counts()[0] == 1
+
+
+def test_batch_lists_count_records_without_a_query_per_batch(app, client, published):
+    from sqlalchemy import event
+
+    from domain.publishing import record_counts
+
+    batches = list(db.session.scalars(select(Batch).order_by(Batch.id)))
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        counts = record_counts(batches)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert counts == {batches[0].id: 2, batches[1].id: 1}
+    assert len(statements) == 2  # one per kind
+    page = client.get("/admin/batches").get_data(as_text=True)
+    assert "<td>2</td>" in page and "<td>1</td>" in page

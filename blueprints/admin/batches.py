@@ -65,7 +65,7 @@ def home():
         recent=recent,
         today=today,
         public_url=public_url,
-        counts={b.id: publishing.record_count(b) for b in [*awaiting, *drafts, *recent]},
+        counts=publishing.record_counts([*awaiting, *drafts, *recent]),
     )
 
 
@@ -90,7 +90,7 @@ def batches():
         status=status,
         kind=kind,
         statuses=BATCH_STATUS_LABELS,
-        counts={b.id: publishing.record_count(b) for b in result.items},
+        counts=publishing.record_counts(result.items),
         public_url=public_url,
     )
 
@@ -106,7 +106,7 @@ def review():
         nav="review",
         waiting=waiting,
         names=names,
-        counts={b.id: publishing.record_count(b) for b in waiting},
+        counts=publishing.record_counts(waiting),
         blocked={b.id: publishing.can_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
     )
 
