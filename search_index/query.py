@@ -35,7 +35,7 @@ from extensions import db
 from models import Case, Listing
 from search_index.analysis import char_pinyin, fold, is_cjk, normalize_query, pinyin_terms, terms
 from search_index.documents import CASE, LISTING
-from search_index.searcher import Snapshot, snapshot
+from search_index.searcher import Snapshot, acquire
 
 MAX_QUERY_LENGTH = 100
 KIND_PARAMS = {"cases": CASE, "listings": LISTING}
@@ -374,11 +374,18 @@ def search(
         return outcome
     if plan.mode == "empty" and not filters.any():
         return outcome
-    snap = snapshot()
-    if snap is None:
-        outcome.index_ready = False
-        outcome.message = "搜索索引正在建立，请稍后再试。"
-        return outcome
+    with acquire() as snap:
+        if snap is None:
+            outcome.index_ready = False
+            outcome.message = "搜索索引正在建立，请稍后再试。"
+            return outcome
+        _run(snap, plan, outcome, filters, page, per_page, districts)
+    return outcome
+
+
+def _run(
+    snap: Snapshot, plan: Plan, outcome: Outcome, filters: Filters, page: int, per_page: int, districts: Sequence[str]
+) -> None:
     today = clock.today()
     hidden = snap.hidden_listings(today)
 
@@ -431,7 +438,6 @@ def search(
 
     outcome.hits = [Hit(LISTING if snap.kinds[d] else CASE, snap.ids[d], TIER_SCORES[tier], tier) for d, tier in chosen]
     _attach_records(outcome, today)
-    return outcome
 
 
 def _visible_counts(snap: Snapshot, today: dt.date) -> Counter:

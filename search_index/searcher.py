@@ -21,7 +21,8 @@ import threading
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
@@ -167,6 +168,8 @@ class Snapshot:
         self._postings: OrderedDict[tuple[str, str], array] = OrderedDict()
         self._postings_lock = threading.Lock()
         self._hidden: tuple[dt.date, frozenset[int]] | None = None
+        self.users = 0  # searches running on this snapshot (see acquire)
+        self.retired = False
         leaves = self.reader.leaf_readers() if self.reader.doc_count_all() else []
         self.leaves = [(leaf, offset) for leaf, offset in leaves]
         self._build_table()
@@ -323,10 +326,13 @@ def snapshot() -> Snapshot | None:
     None if no index has been built yet."""
     global _cache_pid
     root = index_root()
-    if os.getpid() != _cache_pid:  # forked: forget the parent's open files
-        _cache.clear()
-        _segment_tables.clear()
-        _cache_pid = os.getpid()
+    if os.getpid() != _cache_pid:  # forked: nothing opened by the parent is used
+        with _lock:
+            for inherited in _cache.values():
+                inherited.close()  # closes this process's copies of the descriptors only
+            _cache.clear()
+            _segment_tables.clear()
+            _cache_pid = os.getpid()
     directory = current_dir(root)
     if directory is None:
         return None
@@ -346,14 +352,46 @@ def snapshot() -> Snapshot | None:
         ):
             return current
         fresh = Snapshot(directory)
+        for other_root, other in list(_cache.items()):
+            if other_root != root:  # one index per process; tests switch between many
+                del _cache[other_root]
+                _retire(other)
         _cache[root] = fresh
-        # The replaced snapshot is not closed here: another thread may still be
-        # reading it; its files are released when it is garbage-collected.
+        if current is not None:
+            _retire(current)
         return fresh
 
 
-def forget() -> None:
-    """Drop this process's snapshots (tests, after a rebuild in-process)."""
+def _retire(old: Snapshot) -> None:
+    """Close a replaced snapshot now, or when its last search ends (another
+    thread may still be reading it). Caller holds ``_lock``."""
+    old.retired = True
+    if old.users == 0:
+        old.close()
+
+
+@contextmanager
+def acquire() -> Iterator[Snapshot | None]:
+    """The current snapshot, kept open until the block ends."""
+    snap = snapshot()
+    if snap is None:
+        yield None
+        return
     with _lock:
+        snap.users += 1
+    try:
+        yield snap
+    finally:
+        with _lock:
+            snap.users -= 1
+            if snap.retired and snap.users == 0:
+                snap.close()
+
+
+def forget() -> None:
+    """Close and drop this process's snapshots (tests, tools)."""
+    with _lock:
+        for snap in _cache.values():
+            snap.close()
         _cache.clear()
         _segment_tables.clear()
