@@ -26,6 +26,7 @@ import re
 import resource
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -226,9 +227,15 @@ def recall(app, rows, queries) -> dict[str, tuple[float, float]]:
 # --- over HTTP ------------------------------------------------------------------------
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class Server:
     def __init__(self, directory: Path, port: int):
-        self.port = port
+        self.port = port = port or free_port()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -248,6 +255,8 @@ class Server:
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with status {self.process.returncode}")
             try:
                 self.get("/api/v1/search?q=%E5%BB%BA%E7%AD%91")
                 return
@@ -449,9 +458,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=60, help="queries per class")
     parser.add_argument("--dir", type=Path, default=None, help="working directory (default /tmp/gongshi-bench-N)")
     parser.add_argument("--reuse", action="store_true", help="reuse the data already generated in --dir")
-    parser.add_argument("--port", type=int, default=5102)
+    parser.add_argument("--port", type=int, default=0, help="port for gunicorn (default: a free one)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--skip-build", action="store_true", help="with --reuse: keep the index already built")
     args = parser.parse_args()
     directory = args.dir or Path(f"/tmp/gongshi-bench-{args.records}")
     report: dict[str, object] = {"records": args.records}
@@ -471,11 +481,13 @@ def main() -> None:
             "--seed",
             str(args.seed),
         )
-    log("full index build (flask search reindex) …")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    build_s = flask(directory, "search", "reindex")
-    report["build_s"] = build_s
-    report["build_peak_mb"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    build_s = None
+    if not args.skip_build:
+        log("full index build (flask search reindex) …")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        build_s = flask(directory, "search", "reindex")
+        report["build_s"] = build_s
+        report["build_peak_mb"] = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     os.environ.update(env_for(directory))
     from app import create_app
 
@@ -486,7 +498,8 @@ def main() -> None:
         report["index_mb"] = dir_size(Path(current_dir())) / 1e6
         rows = public_rows(app)
         report["public"] = len(rows)
-        report["build_rate"] = len(rows) / build_s
+        if build_s:
+            report["build_rate"] = len(rows) / build_s
         queries = make_queries(rows, args.queries, args.seed)
         log("queries in process …")
         run_in_process(app, {k: v[:5] for k, v in queries.items()})  # open the index, warm the caches
@@ -513,10 +526,12 @@ def main() -> None:
     print(f"\n## Search benchmark: {report['public']:,} public records ({args.records:,} generated)\n")
     if "generate_s" in report:
         print(f"- sample data generated in {report['generate_s']:.0f} s")
-    print(
-        f"- full index build: {report['build_s']:.1f} s = **{report['build_rate']:.0f} docs/s**, "
-        f"peak memory {report['build_peak_mb']:.0f} MB, index size {report['index_mb']:.1f} MB"
-    )
+    if build_s:
+        print(
+            f"- full index build: {report['build_s']:.1f} s = **{report['build_rate']:.0f} docs/s**, "
+            f"peak memory {report['build_peak_mb']:.0f} MB"
+        )
+    print(f"- index size {report['index_mb']:.1f} MB")
     print(f"- SQLite FTS5 trigram table built in {report['fts_build_s']:.1f} s")
     if over_http:
         print(

@@ -183,6 +183,10 @@ def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | No
 
 
 def _field_matches(snap: Snapshot, fieldname: str, part: str) -> set[int]:
+    if len(part) == 2 and terms(part) == [part]:
+        # The part is one whole term (a CJK pair): its posting list is the answer.
+        found = set(snap.postings(fieldname, part))
+        return found - snap.deleted if snap.deleted else found
     return snap.verify(getattr(snap, fieldname), _candidates(snap, fieldname, part), part)
 
 
@@ -409,7 +413,7 @@ def _run(
     else:
         if hidden:
             matched.difference_update(hidden)
-        counts = Counter(map(combo.__getitem__, matched))
+        counts = _counts(snap, matched, today)
     outcome.facets = _facets(snap, counts, filters, districts)
     allowed = _combo_filter(snap, filters)
     outcome.total = sum(c for n, c in counts.items() if n in allowed)
@@ -438,6 +442,18 @@ def _run(
 
     outcome.hits = [Hit(LISTING if snap.kinds[d] else CASE, snap.ids[d], TIER_SCORES[tier], tier) for d, tier in chosen]
     _attach_records(outcome, today)
+
+
+def _counts(snap: Snapshot, matched: set[int], today: dt.date) -> Counter:
+    """Matches per facet combination. When most documents match, count the
+    ones that do not and subtract (half the work or less)."""
+    combo = snap.combo
+    if len(matched) * 2 < snap.live_count:
+        return Counter(map(combo.__getitem__, matched))
+    rest = snap.live_set().difference(matched, snap.hidden_listings(today))
+    counts = _visible_counts(snap, today).copy()
+    counts.subtract(Counter(map(combo.__getitem__, rest)))
+    return +counts
 
 
 def _visible_counts(snap: Snapshot, today: dt.date) -> Counter:

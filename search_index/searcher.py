@@ -227,6 +227,13 @@ class Snapshot:
             # Segments merged away in this process's newest snapshot.
             _segment_tables.pop(stale, None)
 
+    def live_set(self) -> frozenset[int]:
+        """Every live docnum (built on first use)."""
+        live = getattr(self, "_live", None)
+        if live is None:
+            live = self._live = frozenset(self.order)
+        return live
+
     def verify(self, column: TextColumn, candidates: Iterable[int] | None, part: str) -> set[int]:
         """Live documents among ``candidates`` (None: all) whose text contains ``part``."""
         found = column.scan(part) if candidates is None else column.verify(candidates, part)
