@@ -33,8 +33,10 @@ from models.batch import BATCH_STATUS_LABELS
 STAFF = ("editor", "publisher", "admin")
 
 
-def get_batch(batch_id: int) -> Batch:
-    return db.session.get(Batch, batch_id) or abort(404)
+def get_batch(batch_id: int, *, lock: bool = False) -> Batch:
+    """The batch, locked for the rest of the transaction when about to change it, so
+    two people acting at once (say, two publishers) act one after the other."""
+    return db.session.get(Batch, batch_id, with_for_update=lock) or abort(404)
 
 
 @bp.route("/")
@@ -217,7 +219,7 @@ def preview(batch_id: int):
 @bp.route("/batches/<int:batch_id>/submit", methods=["POST"])
 @role_required(*STAFF)
 def submit(batch_id: int):
-    batch = get_batch(batch_id)
+    batch = get_batch(batch_id, lock=True)
     try:
         publishing.submit_batch(batch, me())
     except PublishingError as problem:
@@ -229,7 +231,7 @@ def submit(batch_id: int):
 @bp.route("/batches/<int:batch_id>/send-back", methods=["POST"])
 @role_required(*PUBLISHERS)
 def send_back(batch_id: int):
-    batch = get_batch(batch_id)
+    batch = get_batch(batch_id, lock=True)
     form = SendBackForm()
     form.validate()
     try:
@@ -243,7 +245,7 @@ def send_back(batch_id: int):
 @bp.route("/batches/<int:batch_id>/publish", methods=["POST"])
 @role_required(*PUBLISHERS)
 def publish(batch_id: int):
-    batch = get_batch(batch_id)
+    batch = get_batch(batch_id, lock=True)
     try:
         publishing.review_and_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"])
     except PublishingError as problem:
@@ -255,7 +257,7 @@ def publish(batch_id: int):
 @bp.route("/batches/<int:batch_id>/withdraw", methods=["POST"])
 @role_required(*PUBLISHERS)
 def withdraw_batch(batch_id: int):
-    batch = get_batch(batch_id)
+    batch = get_batch(batch_id, lock=True)
     form = ReasonForm()
     form.validate()
     try:
@@ -269,7 +271,7 @@ def withdraw_batch(batch_id: int):
 @bp.route("/batches/<int:batch_id>/delete", methods=["POST"])
 @role_required(*STAFF)
 def delete_batch(batch_id: int):
-    batch = get_batch(batch_id)
+    batch = get_batch(batch_id, lock=True)
     try:
         publishing.delete_draft_batch(batch, me())
     except PublishingError as problem:

@@ -33,8 +33,9 @@ from models import Case, Listing, RecordRevision
 KIND_PATH = "<any(cases, listings):kind>"
 
 
-def get_record(kind: str, record_id: int) -> Case | Listing:
-    return db.session.get(record_model(kind), record_id) or abort(404)
+def get_record(kind: str, record_id: int, *, lock: bool = False) -> Case | Listing:
+    record = db.session.get(record_model(kind), record_id, with_for_update=lock)
+    return record or abort(404)
 
 
 def record_form(kind: str, *, correction: bool, record=None):
@@ -174,7 +175,7 @@ def correct_record(kind: str, record_id: int):
 @bp.route(f"/{KIND_PATH}/<int:record_id>/delete", methods=["POST"])
 @role_required(*STAFF)
 def delete_record(kind: str, record_id: int):
-    record = get_record(kind, record_id)
+    record = get_record(kind, record_id, lock=True)
     batch_id = record.batch_id
     try:
         publishing.delete_draft_record(record, me())
@@ -187,7 +188,7 @@ def delete_record(kind: str, record_id: int):
 @bp.route(f"/{KIND_PATH}/<int:record_id>/withdraw", methods=["POST"])
 @role_required(*PUBLISHERS)
 def withdraw_record(kind: str, record_id: int):
-    record = get_record(kind, record_id)
+    record = get_record(kind, record_id, lock=True)
     form = ReasonForm()
     form.validate()
     try:
@@ -199,7 +200,7 @@ def withdraw_record(kind: str, record_id: int):
 
 
 def _listing_action(record_id: int, form, action) -> object:
-    listing = get_record("listings", record_id)
+    listing = get_record("listings", record_id, lock=True)
     form.validate()
     try:
         action(listing, form)
