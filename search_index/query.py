@@ -19,17 +19,19 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
-from collections import Counter
+from array import array
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 
 from domain import clock
 from domain.validation import normalize_credit_code, normalize_document_no
-from domain.visibility import case_is_public_clause, listing_is_public_clause
+from domain.visibility import is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
 from models import Case, Listing
@@ -41,6 +43,8 @@ MAX_QUERY_LENGTH = 100
 KIND_PARAMS = {"cases": CASE, "listings": LISTING}
 KIND_LABELS = {CASE: "违法案件", LISTING: "失信名单"}
 TIER_SCORES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+MEMO_VERIFIED_ABOVE = 20_000  # candidates; fewer are verified on every query
+MEMO_VERIFIED = 8  # verified match lists kept per snapshot (8 bytes a match)
 
 _CODE = re.compile(r"[0-9A-Z]{18}|\d{15}")
 _YEAR_IN_BRACKETS = re.compile(r"[〔\[(（【［]\s*(19|20)\d\d\s*[〕\])）】］]")
@@ -187,7 +191,23 @@ def _field_matches(snap: Snapshot, fieldname: str, part: str) -> set[int]:
         # The part is one whole term (a CJK pair): its posting list is the answer.
         found = set(snap.postings(fieldname, part))
         return found - snap.deleted if snap.deleted else found
-    return snap.verify(getattr(snap, fieldname), _candidates(snap, fieldname, part), part)
+    candidates = _candidates(snap, fieldname, part)
+    if candidates is not None and len(candidates) < MEMO_VERIFIED_ABOVE:
+        return snap.verify(getattr(snap, fieldname), candidates, part)
+    # A part nearly every document has (有限公司): verify once per generation.
+    key = (fieldname, part)
+    with snap.memo_lock:
+        memo: OrderedDict = snap.memo.setdefault("verified", OrderedDict())
+        found = memo.get(key)
+        if found is not None:
+            memo.move_to_end(key)
+            return set(found)
+    found = array("l", sorted(snap.verify(getattr(snap, fieldname), candidates, part)))
+    with snap.memo_lock:
+        memo[key] = found
+        while len(memo) > MEMO_VERIFIED:
+            memo.popitem(last=False)
+    return set(found)
 
 
 def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[set[int], list[set[int]]]:
@@ -228,9 +248,21 @@ def _exact(snap: Snapshot, fieldname: str, value: str | None) -> set[int]:
 # --- filters and facets ---------------------------------------------------------------
 
 
-def _combo_filter(snap: Snapshot, filters: Filters, skip: str | None = None) -> set[int]:
+def _combo_filter(snap: Snapshot, filters: Filters, skip: str | None = None) -> frozenset[int]:
     """Combination numbers (kind, district, year, types) allowed by the filters,
-    optionally ignoring one dimension (for that dimension's facet counts)."""
+    optionally ignoring one dimension (for that dimension's facet counts).
+    Remembered per snapshot: the combinations of a generation do not change."""
+    key = (filters.kind, filters.district, filters.year, filters.vtype, skip)
+    cache = snap.memo.setdefault("combo_filter", {})
+    allowed = cache.get(key)
+    if allowed is None:
+        if len(cache) > 2000:
+            cache.clear()
+        allowed = cache[key] = frozenset(_allowed_combos(snap, filters, skip))
+    return allowed
+
+
+def _allowed_combos(snap: Snapshot, filters: Filters, skip: str | None) -> set[int]:
     kind_code = None if filters.kind is None else (1 if filters.kind == LISTING else 0)
     allowed = set()
     for number, (kind, district, year, types) in enumerate(snap.combos):
@@ -414,7 +446,16 @@ def _run(
         if hidden:
             matched.difference_update(hidden)
         counts = _counts(snap, matched, today)
-    outcome.facets = _facets(snap, counts, filters, districts)
+    if matched is None:  # browsing: the same for everyone until the index or the day changes
+        key = (today, filters.kind, filters.district, filters.year, filters.vtype, tuple(districts))
+        browse = snap.memo.setdefault("browse_facets", {})
+        if key not in browse:
+            if len(browse) > 2000:
+                browse.clear()
+            browse[key] = _facets(snap, counts, filters, districts)
+        outcome.facets = browse[key]
+    else:
+        outcome.facets = _facets(snap, counts, filters, districts)
     allowed = _combo_filter(snap, filters)
     outcome.total = sum(c for n, c in counts.items() if n in allowed)
 
@@ -474,13 +515,14 @@ def _attach_records(outcome: Outcome, today: dt.date) -> None:
     for hit in outcome.hits:
         by_kind[hit.kind].append(hit.record_id)
     found: dict[tuple[str, int], Case | Listing] = {}
-    if by_kind[CASE]:
-        for record in db.session.scalars(select(Case).where(Case.id.in_(by_kind[CASE]), case_is_public_clause())):
-            found[(CASE, record.id)] = record
-    if by_kind[LISTING]:
-        statement = select(Listing).where(Listing.id.in_(by_kind[LISTING]), listing_is_public_clause(today))
-        for record in db.session.scalars(statement):
-            found[(LISTING, record.id)] = record
+    # By primary key, then the one definition of "public" (domain.visibility):
+    # with the status in the WHERE clause SQLite would scan a status index.
+    for kind, model in ((CASE, Case), (LISTING, Listing)):
+        if by_kind[kind]:
+            statement = select(model).where(model.id.in_(by_kind[kind])).options(lazyload(model.batch))
+            for record in db.session.scalars(statement):
+                if is_record_public(record, today):
+                    found[(kind, record.id)] = record
     kept = []
     for hit in outcome.hits:
         hit.record = found.get((hit.kind, hit.record_id))

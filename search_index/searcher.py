@@ -168,6 +168,8 @@ class Snapshot:
         self._postings: OrderedDict[tuple[str, str], array] = OrderedDict()
         self._postings_lock = threading.Lock()
         self._hidden: tuple[dt.date, frozenset[int]] | None = None
+        self.memo: dict[str, dict] = {}  # per-generation caches of the query module
+        self.memo_lock = threading.Lock()
         self.users = 0  # searches running on this snapshot (see acquire)
         self.retired = False
         leaves = self.reader.leaf_readers() if self.reader.doc_count_all() else []
