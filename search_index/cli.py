@@ -31,12 +31,12 @@ def reindex_command() -> None:
     from search_index import reindex
 
     total = _expected_documents()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     with click.progressbar(length=total, label="重建搜索索引", file=sys.stderr, show_pos=True, show_eta=True) as bar:
         count = reindex(progress=bar.update)
-    elapsed = time.monotonic() - started
+    elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     rate = count / elapsed if elapsed else 0
-    click.echo(f"已重建搜索索引：{count} 条记录，用时 {elapsed:.1f} 秒（{rate:.0f} 条/秒）。")
+    click.echo(f"已重建搜索索引：{count} 条记录，用时 {elapsed:.1f} 秒（{rate:.0f} 条/秒；CPU 时间 {cpu:.1f} 秒）。")
 
 
 @search_group.command("sync")
