@@ -568,3 +568,36 @@ def test_batch_lists_count_records_without_a_query_per_batch(app, client, publis
     assert len(statements) == 2  # one per kind
     page = client.get("/admin/batches").get_data(as_text=True)
     assert "<td>2</td>" in page and "<td>1</td>" in page
+
+
+def listing_form(listing: Listing) -> dict[str, str]:
+    return {
+        "enterprise_name": listing.enterprise_name,
+        "credit_code": listing.credit_code,
+        "legal_representative": listing.legal_representative,
+        "persons": "、".join(listing.responsible_persons),
+        "address": listing.address or "",
+        "district": listing.district,
+        "reason": listing.reason,
+        "basis": listing.basis or "",
+        "workers_involved": str(listing.workers_involved),
+        "amount_owed": "300000",
+        "deciding_authority": listing.deciding_authority,
+        "document_no": listing.document_no,
+        "listed_on": listing.listed_on.isoformat(),
+        "term_years": str(listing.term_years),
+    }
+
+
+def test_correcting_a_listing_updates_persons_and_term(client, published):
+    listing = published["listing"]
+    fields = {**listing_form(listing), "persons": "任某", "term_years": "2", "correction_note": "更正责任人员和期限"}
+    assert client.get(f"/admin/listings/{listing.id}/correct").status_code == 200
+    assert post(client, f"/admin/listings/{listing.id}/correct", fields).status_code == 303
+    db.session.expire_all()
+    assert listing.responsible_persons == ["任某"]
+    assert listing.expires_on == dt.date(2027, 6, 30) and listing.revision == 2
+    old = db.session.scalar(select(RecordRevision).where(RecordRevision.record_kind == "listing"))
+    assert old.data["persons"] == ["任某", "刘某"] and old.data["expires_on"] == "2028-06-30"
+    page = client.get(f"/listings/{listing.id}").get_data(as_text=True)
+    assert "更正责任人员和期限" in page and "刘某" not in page
