@@ -25,6 +25,9 @@ class Listing(EnterpriseSnapshot, PublicationState, db.Model):
     __tablename__ = "listing"
     __table_args__ = (
         Index("ix_listing_status_expires", "status", "expires_on", "listed_on"),
+        # The default order of the public list (newest first): read in index order and
+        # stop after one page, instead of sorting every listing in force.
+        Index("ix_listing_status_listed", "status", "listed_on", "id"),
         Index("ix_listing_status_district_year", "status", "district", "year"),
         Index("ix_listing_batch", "batch_id", "id"),
     )

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4087bcee958b
+Revision ID: 73fb50f3eae4
 Revises: 
-Create Date: 2026-11-28 04:28:24.859423
+Create Date: 2026-11-28 05:15:14.436841
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4087bcee958b'
+revision = '73fb50f3eae4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -229,6 +229,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_listing_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index('ix_listing_status_district_year', ['status', 'district', 'year'], unique=False)
         batch_op.create_index('ix_listing_status_expires', ['status', 'expires_on', 'listed_on'], unique=False)
+        batch_op.create_index('ix_listing_status_listed', ['status', 'listed_on', 'id'], unique=False)
 
     op.create_table('case_violation_type',
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -267,6 +268,7 @@ def downgrade():
 
     op.drop_table('case_violation_type')
     with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.drop_index('ix_listing_status_listed')
         batch_op.drop_index('ix_listing_status_expires')
         batch_op.drop_index('ix_listing_status_district_year')
         batch_op.drop_index(batch_op.f('ix_listing_enterprise_id'))
