@@ -423,3 +423,43 @@ def test_the_audit_log_is_append_only(app, world):
     with pytest.raises(AppendOnly):
         db.session.commit()
     db.session.rollback()
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/batches", "/admin/listings", "/admin/cases", "/admin/audit", "/admin/batches/{draft}"]
+)
+def test_list_pages_answer_htmx_with_a_fragment(client, world, path):
+    login(client, "admin")
+    url = path.format(**world)
+    full = client.get(url)
+    fragment = client.get(url, headers={"HX-Request": "true"})
+    assert "<html" in full.get_data(as_text=True)
+    assert fragment.status_code == 200 and "<html" not in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+
+
+def test_hotlines_managed_by_admin_appear_on_the_public_page(client, world):
+    login(client, "admin")
+    data = {"unit": "榆中县劳动保障监察大队", "phone": "0931-5222333", "district": "榆中县", "position": "3"}
+    assert post(client, "/admin/hotlines/new", data).status_code == 303
+    assert "0931-5222333" in client.get("/hotlines").get_data(as_text=True)
+    hotline = db.session.scalar(select(Hotline).where(Hotline.phone == "0931-5222333"))
+    post(client, f"/admin/hotlines/{hotline.id}/edit", {**data, "phone": "0931-5222444"})
+    assert "0931-5222444" in client.get("/hotlines").get_data(as_text=True)
+    post(client, f"/admin/hotlines/{hotline.id}/delete")
+    assert "0931-5222444" not in client.get("/hotlines").get_data(as_text=True)
+    actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_type == "hotline")).all()
+    assert sorted(actions) == ["hotline.create", "hotline.delete", "hotline.update"]
+
+
+def test_a_new_account_from_the_web_follows_the_password_rules(client, world):
+    login(client, "admin")
+    data = {"username": "sun", "role": "editor", "password": "short", "confirm": "short"}
+    response = post(client, "/admin/users/new", data)
+    assert response.status_code == 422 and "密码至少需要10个字符" in response.get_data(as_text=True)
+    data.update(password="long-enough-1", confirm="long-enough-1")
+    assert post(client, "/admin/users/new", data).status_code == 303
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.username == "admin")
+    )
+    assert event.after["username"] == "sun"
