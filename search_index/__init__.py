@@ -12,8 +12,19 @@ The seam the rest of the site uses:
   suggestions; only records public today.
 """
 
-from search_index.indexer import CheckResult, IndexBusy, apply_outbox, check, reindex
-from search_index.query import Filters, Outcome, QueryError, highlight, search, snippet
+import warnings
+
+# Whoosh 2.7.4 has invalid escape sequences that Python 3.12+ (and 3.11 with -W
+# error) reports while compiling it. A compile-time warning names the module by
+# its file path, so a filter on the dotted name "whoosh" alone does not match
+# when no .pyc exists yet (a fresh install, a read-only site-packages).
+warnings.filterwarnings("ignore", category=SyntaxWarning, module=r"(whoosh(\..*)?|.*[\\/]whoosh[\\/].*)$")
+warnings.filterwarnings(
+    "ignore", category=DeprecationWarning, module=r".*[\\/]whoosh[\\/].*$", message=r"invalid escape sequence"
+)
+
+from search_index.indexer import CheckResult, IndexBusy, apply_outbox, check, reindex  # noqa: E402
+from search_index.query import Filters, Outcome, QueryError, highlight, search, snippet  # noqa: E402
 
 __all__ = [
     "CheckResult",
