@@ -114,8 +114,7 @@ def index():
 @bp.get("/cases")
 def cases():
     filters = public.case_filters()
-    page, per_page = page_args()
-    return jsonify(public.page_payload(paginate(queries.case_statement(filters), page, per_page), public.case_json))
+    return jsonify(public.page_payload(public.paginate_records(queries.case_statement(filters)), public.case_json))
 
 
 @bp.get("/cases/<int:id>")
@@ -126,9 +125,8 @@ def case(id: int):
 @bp.get("/listings")
 def listings():
     filters = public.listing_filters()
-    page, per_page = page_args()
     return jsonify(
-        public.page_payload(paginate(queries.listing_statement(filters), page, per_page), public.listing_json)
+        public.page_payload(public.paginate_records(queries.listing_statement(filters)), public.listing_json)
     )
 
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, stream_with_context, url_for
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
-from blueprints.common import is_htmx, page_args, paginate, render, url_with
+from blueprints.common import Page, is_htmx, page_args, paginate, render, url_with
 from blueprints.errors import error_response
 from domain import clock, exporting, queries
 from domain.queries import FilterError
@@ -109,10 +109,23 @@ def batch_page_payload(page) -> dict[str, Any]:
 
 def batch_detail_payload(batch: Batch) -> dict[str, Any]:
     """A batch and one page of its public records."""
-    page, per_page = page_args()
-    results = paginate(queries.batch_record_statement(batch), page, per_page)
+    results = paginate_records(queries.batch_record_statement(batch))
     count = queries.public_record_counts([batch]).get(batch.id, 0)
     return {**batch_json(batch, count), **page_payload(results, record_json)}
+
+
+def paginate_records(statement: Select) -> Page:
+    """``paginate`` for record lists, as a deferred join: the page's ids are
+    picked from the indexes alone (sorting only ids and sort keys), then just
+    those rows are loaded. A listing list sorted by date otherwise reads and sorts
+    every row in force before keeping twenty."""
+    page, per_page = page_args()
+    model = statement.column_descriptions[0]["entity"]
+    only_ids = statement.with_only_columns(model.id)
+    total = db.session.scalar(select(func.count()).select_from(only_ids.order_by(None).subquery())) or 0
+    ids = list(db.session.scalars(only_ids.limit(per_page).offset((page - 1) * per_page)))
+    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
+    return Page(items=[rows[i] for i in ids], total=total, page=page, per_page=per_page)
 
 
 def case_filters() -> queries.CaseFilters:
@@ -267,8 +280,7 @@ def home():
 @bp.get("/cases")
 def cases():
     filters = case_filters()
-    page, per_page = page_args()
-    results = paginate(queries.case_statement(filters), page, per_page)
+    results = paginate_records(queries.case_statement(filters))
     batch_options = queries.batch_choices("cases")
     return _list_page(
         "public/cases.html",
@@ -294,8 +306,7 @@ def cases_csv():
 @bp.get("/cases.json")
 def cases_json():
     filters = case_filters()
-    page, per_page = page_args()
-    return _json_response(page_payload(paginate(queries.case_statement(filters), page, per_page), case_json))
+    return _json_response(page_payload(paginate_records(queries.case_statement(filters)), case_json))
 
 
 @bp.get("/cases/<int:id>")
@@ -317,8 +328,7 @@ def case(id: int):
 @bp.get("/listings")
 def listings():
     filters = listing_filters()
-    page, per_page = page_args()
-    results = paginate(queries.listing_statement(filters), page, per_page)
+    results = paginate_records(queries.listing_statement(filters))
     batch_options = queries.batch_choices("listings")
     return _list_page(
         "public/listings.html",
@@ -344,8 +354,7 @@ def listings_csv():
 @bp.get("/listings.json")
 def listings_json():
     filters = listing_filters()
-    page, per_page = page_args()
-    return _json_response(page_payload(paginate(queries.listing_statement(filters), page, per_page), listing_json))
+    return _json_response(page_payload(paginate_records(queries.listing_statement(filters)), listing_json))
 
 
 @bp.get("/listings/<int:id>")
@@ -448,8 +457,7 @@ def _batch_export_parts(batch: Batch):
 @bp.get("/batches/<int:id>")
 def batch(id: int):
     found = public_batch_or_abort(id)
-    page, per_page = page_args()
-    results = paginate(queries.batch_record_statement(found), page, per_page)
+    results = paginate_records(queries.batch_record_statement(found))
     response = render(
         "public/batch.html",
         "public/_batch_records.html",
