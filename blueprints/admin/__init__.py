@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -137,15 +137,13 @@ def cst(moment: dt.datetime | None) -> str:
     return (moment + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M")
 
 
+def message_page(message: str, status: int):
+    return render_template("admin/message.html", title="操作未完成", message=message), status
+
+
 @bp.errorhandler(CSRFError)
 def csrf_error(error: CSRFError):
-    from flask import render_template
-
-    return render_template(
-        "admin/message.html",
-        title="操作未完成",
-        message="页面已过期或缺少安全令牌，操作没有执行。请返回上一页，刷新后再试。",
-    ), 400
+    return message_page("页面已过期或缺少安全令牌，操作没有执行。请返回上一页，刷新后再试。", 400)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -159,13 +157,7 @@ def too_large(error: RequestEntityTooLarge):
         from blueprints.admin.forms import UploadForm
 
         return upload_page(form=UploadForm(formdata=None), status=413, message=message)
-    return render_template_message(message, 413)
-
-
-def render_template_message(message: str, status: int):
-    from flask import render_template
-
-    return render_template("admin/message.html", title="操作未完成", message=message), status
+    return message_page(message, 413)
 
 
 from blueprints.admin import accounts, auth, batches, records  # noqa: E402,F401  (views register on bp)
