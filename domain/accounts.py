@@ -115,6 +115,16 @@ def reset_password(user: User, password: str, *, actor: User) -> None:
     audit.record("user.password", user, user=actor, summary=f"重置账号 {user.username} 的密码")
 
 
+def change_own_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current or ""):
+        raise AccountError("当前密码不正确")
+    if current == new:
+        raise AccountError("新密码不能与当前密码相同")
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    audit.record("user.password", user, user=user, summary=f"{user.username} 修改了自己的密码")
+
+
 def authenticate(username: str, password: str, *, now: dt.datetime | None = None) -> User:
     """The user if the credentials are right and the account may log in; otherwise
     ``LoginFailed`` with the one generic message. Records the attempt either way

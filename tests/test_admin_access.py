@@ -138,6 +138,14 @@ ROUTES = [
     ("admin.delete_hotline", "POST", "/admin/hotlines/{hotline}/delete", {}, ADM),
     ("admin.settings", "GET", "/admin/settings", None, ADM),
     ("admin.logout", "POST", "/admin/logout", {}, ALL),
+    ("admin.own_password", "GET", "/admin/password", None, ALL),
+    (
+        "admin.own_password",
+        "POST",
+        "/admin/password",
+        {"current": PASSWORD, "password": "a-new-long-password", "confirm": "a-new-long-password"},
+        ALL,
+    ),
 ]
 POST_ROUTES = [route for route in ROUTES if route[1] == "POST"]
 
@@ -463,3 +471,14 @@ def test_a_new_account_from_the_web_follows_the_password_rules(client, world):
         select(AuditEvent).where(AuditEvent.action == "user.create", AuditEvent.username == "admin")
     )
     assert event.after["username"] == "sun"
+
+
+def test_staff_change_their_own_password(client, world):
+    login(client, "editor")
+    wrong = {"current": "not-my-password", "password": "a-new-long-password", "confirm": "a-new-long-password"}
+    response = post(client, "/admin/password", wrong)
+    assert response.status_code == 422 and "当前密码不正确" in response.get_data(as_text=True)
+    assert post(client, "/admin/password", {**wrong, "current": PASSWORD}).status_code == 303
+    post(client, "/admin/logout")
+    assert login(client, "editor").status_code == 401
+    assert login(client, "editor", "a-new-long-password").status_code == 303

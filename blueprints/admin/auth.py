@@ -8,7 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user, login_user, logout_user
 
 from blueprints.admin import _now, bp, throttle
-from blueprints.admin.forms import ActionForm, LoginForm
+from blueprints.admin.forms import ActionForm, LoginForm, OwnPasswordForm
 from domain import accounts, audit
 from extensions import db
 
@@ -65,3 +65,22 @@ def logout():
         session.clear()
         flash("已退出登录。", "info")
     return redirect(url_for("admin.login"), 303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def own_password():
+    """Every member of staff changes their own password here."""
+    form = OwnPasswordForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            accounts.change_own_password(current_user._get_current_object(), form.current.data, form.password.data)
+        except accounts.AccountError as problem:
+            db.session.rollback()
+            error = str(problem)
+        else:
+            db.session.commit()
+            flash("密码已修改。", "success")
+            return redirect(url_for("admin.home"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("admin/password.html", title="修改密码", form=form, error=error), status

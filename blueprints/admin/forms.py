@@ -93,6 +93,12 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField("再次输入新密码", validators=[EqualTo("password", "两次输入的密码不一致")])
 
 
+class OwnPasswordForm(FlaskForm):
+    current = PasswordField("当前密码", validators=[DataRequired(REQUIRED)])
+    password = PasswordField("新密码", validators=[DataRequired(REQUIRED)], description="至少10个字符")
+    confirm = PasswordField("再次输入新密码", validators=[EqualTo("password", "两次输入的密码不一致")])
+
+
 class HotlineForm(FlaskForm):
     position = IntegerField("排序", default=0, validators=[Optional(), NumberRange(min=0, max=9999)])
     district = StringField("区县", validators=[Optional(), Length(max=50)], description="市本级留空")
