@@ -164,7 +164,13 @@ def parse_batch_filters(args: Mapping[str, str]) -> BatchFilters:
 def _ordered(column, descending: bool, tiebreak):
     # The id tie-break keeps pages stable and matches the (…, id) / rowid order of
     # the indexes, so no sort step is needed.
-    return (column.desc(), tiebreak.desc()) if descending else (column.asc(), tiebreak.asc())
+    if not descending:
+        return (column.asc(), tiebreak.asc())
+    if column.nullable and db.session.get_bind().dialect.name != "sqlite":
+        # "high to low" ends with the unknown amounts everywhere; SQLite already
+        # sorts NULL lowest (and keeps its index order), PostgreSQL needs telling.
+        return (column.desc().nulls_last(), tiebreak.desc())
+    return (column.desc(), tiebreak.desc())
 
 
 def case_statement(filters: CaseFilters) -> Select:

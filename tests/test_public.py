@@ -144,6 +144,16 @@ def test_case_filters_and_sorting(client, data, query, expected):
     assert names_in(response.text) == expected
 
 
+def test_high_to_low_puts_unknown_amounts_last(client, data):
+    load(
+        "cases",
+        [case_row(违法主体名称="兰州示例无金额有限公司", 文书编号="兰劳监〔2025〕77号", **{"涉及金额（元）": ""})],
+        title="2025年第三批",
+    )
+    assert names_in(client.get("/cases?sort=-amount").text)[-1] == "兰州示例无金额有限公司"
+    assert names_in(client.get("/listings?sort=-amount").text)[0] == "兰州恒达建筑工程有限公司"
+
+
 def test_case_filter_by_batch_and_result_count(client, data):
     page = client.get(f"/cases?batch={data['second'].id}").text
     assert names_in(page) == ["兰州示例西固化工有限公司"]
