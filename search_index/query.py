@@ -17,14 +17,13 @@ match, in which order, with which facet counts, snippets and suggestions.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import re
-from array import array
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
+import numpy as np
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
@@ -186,14 +185,14 @@ def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | No
     return best
 
 
-def _field_matches(snap: Snapshot, fieldname: str, part: str) -> set[int]:
+def _field_matches(snap: Snapshot, fieldname: str, part: str) -> np.ndarray:
+    """A mask of the live documents having ``part`` in a field."""
     if len(part) == 2 and terms(part) == [part]:
         # The part is one whole term (a CJK pair): its posting list is the answer.
-        found = set(snap.postings(fieldname, part))
-        return found - snap.deleted if snap.deleted else found
+        return snap.mask(snap.postings(fieldname, part)) & snap.live_mask
     candidates = _candidates(snap, fieldname, part)
     if candidates is not None and len(candidates) < MEMO_VERIFIED_ABOVE:
-        return snap.verify(getattr(snap, fieldname), candidates, part)
+        return snap.mask(snap.verify(getattr(snap, fieldname), candidates, part))
     # A part nearly every document has (有限公司): verify once per generation.
     key = (fieldname, part)
     with snap.memo_lock:
@@ -201,48 +200,47 @@ def _field_matches(snap: Snapshot, fieldname: str, part: str) -> set[int]:
         found = memo.get(key)
         if found is not None:
             memo.move_to_end(key)
-            return set(found)
-    found = array("l", sorted(snap.verify(getattr(snap, fieldname), candidates, part)))
+            return found.copy()
+    found = snap.mask(snap.verify(getattr(snap, fieldname), candidates, part))
     with snap.memo_lock:
         memo[key] = found
         while len(memo) > MEMO_VERIFIED:
             memo.popitem(last=False)
-    return set(found)
+    return found.copy()
 
 
-def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[set[int], list[set[int]]]:
-    """Docnums containing every part, and the tiers better than a facts-only
-    match, best first (a document's tier is the first set holding it)."""
+def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """A mask of the documents containing every part, and the masks of the
+    tiers better than a facts-only match, best first (a document's tier is the
+    first mask holding it)."""
     if len(parts) == 1:
         part = parts[0]
         in_name = _field_matches(snap, "name", part)
         in_people = _field_matches(snap, "people", part)
         in_text = _field_matches(snap, "text", part)
-        exact = in_name.intersection(snap.postings("name_exact", re.sub(r"\s+", "", part)))
+        exact = in_name & snap.mask(snap.postings("name_exact", re.sub(r"\s+", "", part)))
         # Names starting with the query: look where there are fewer to look.
-        begins = snap.name_starts(part[:2])
-        pool = in_name if len(in_name) < len(begins) else in_name.intersection(begins)
+        begins = np.frombuffer(snap.name_starts(part[:2]), dtype=np.int64)
+        named = np.flatnonzero(in_name)
+        pool = named if len(named) < len(begins) else begins[in_name[begins]]
         name, short = snap.name, snap.short
-        starts = {d for d in pool if name.startswith(d, part) or short.startswith(d, part)}
+        starts = snap.mask([d for d in pool.tolist() if name.startswith(d, part) or short.startswith(d, part)])
         people = snap.people
-        people_exact = {d for d in in_people if part in people.get(d).split()}
+        people_exact = snap.mask([d for d in np.flatnonzero(in_people).tolist() if part in people.get(d).split()])
         return in_name | in_people | in_text, [exact, starts, in_name, people_exact, in_people]
-    matched: set[int] | None = None
-    name_all: set[int] | None = None
+    matched = name_all = None
     for part in parts:
         in_name = _field_matches(snap, "name", part)
         hits = in_name | _field_matches(snap, "people", part) | _field_matches(snap, "text", part)
         matched = hits if matched is None else matched & hits
         name_all = in_name if name_all is None else name_all & in_name
-        if not matched:
-            return set(), []
-    return matched or set(), [set(), set(), name_all or set()]
+    return matched, [name_all & False, name_all & False, name_all]
 
 
-def _exact(snap: Snapshot, fieldname: str, value: str | None) -> set[int]:
+def _exact(snap: Snapshot, fieldname: str, value: str | None) -> np.ndarray:
     if not value:
-        return set()
-    return {d for d in snap.postings(fieldname, value) if d not in snap.deleted}
+        return snap.mask(())
+    return snap.mask(snap.postings(fieldname, value)) & snap.live_mask
 
 
 # --- filters and facets ---------------------------------------------------------------
@@ -278,7 +276,9 @@ def _allowed_combos(snap: Snapshot, filters: Filters, skip: str | None) -> set[i
     return allowed
 
 
-def _facets(snap: Snapshot, counts: Counter, filters: Filters, districts: Sequence[str]) -> dict[str, list[FacetValue]]:
+def _facets(
+    snap: Snapshot, counts: dict[int, int], filters: Filters, districts: Sequence[str]
+) -> dict[str, list[FacetValue]]:
     def tally(skip: str, key) -> Counter:
         allowed = _combo_filter(snap, filters, skip=skip)
         out: Counter = Counter()
@@ -315,41 +315,44 @@ def _facets(snap: Snapshot, counts: Counter, filters: Filters, districts: Sequen
 # --- ordering -------------------------------------------------------------------------
 
 
-def _top(snap: Snapshot, docs: set[int], count: int) -> list[int]:
-    """The first ``count`` of ``docs`` in newest-first order."""
-    if count <= 0 or not docs:
+def _top(snap: Snapshot, docs: np.ndarray, count: int) -> list[int]:
+    """The first ``count`` documents of a mask in newest-first order."""
+    index = np.flatnonzero(docs)
+    if count <= 0 or not len(index):
         return []
-    if len(docs) * 8 > snap.live_count and count < len(docs):
-        return list(islice((d for d in snap.order if d in docs), count))
-    rank = snap.rank.__getitem__
-    if count * 10 < len(docs):
-        return heapq.nsmallest(count, docs, key=rank)
-    return sorted(docs, key=rank)[:count]
+    ranks = snap.rank_np[index]
+    if count < len(index):
+        chosen = np.argpartition(ranks, count - 1)[:count]
+        index, ranks = index[chosen], ranks[chosen]
+    return index[np.argsort(ranks, kind="stable")][:count].tolist()
 
 
-def _page(snap: Snapshot, results: set[int], tiers: list[set[int]], page: int, per_page: int) -> list[tuple[int, int]]:
+def _page(
+    snap: Snapshot, results: np.ndarray, tiers: list[np.ndarray], page: int, per_page: int
+) -> list[tuple[int, int]]:
     """One page of ``results``: by tier, newest first within a tier."""
     start, need = (page - 1) * per_page, page * per_page
     chosen: list[tuple[int, int]] = []
-    remaining = results
+    remaining = results.copy()
     last = len(TIER_SCORES) - 1
     for tier in range(len(TIER_SCORES)):
-        if need <= 0 or not remaining:
+        if need <= 0:
             break
-        if tier < last and tier < len(tiers):
-            bucket = remaining & tiers[tier]
-            if not bucket:
+        if tier < last:
+            if tier >= len(tiers):
                 continue
-            remaining = remaining - bucket
-        elif tier < last:
-            continue
+            bucket = remaining & tiers[tier]
+            remaining &= ~tiers[tier]
         else:
             bucket = remaining
-        if start >= len(bucket):
-            start -= len(bucket)
-            need -= len(bucket)
+        size = int(np.count_nonzero(bucket))
+        if not size:
             continue
-        top = _top(snap, bucket, min(need, len(bucket)))
+        if start >= size:
+            start -= size
+            need -= size
+            continue
+        top = _top(snap, bucket, min(need, size))
         chosen.extend((d, tier) for d in top[start:])
         need -= len(top)
         start = 0
@@ -423,54 +426,48 @@ def _run(
     snap: Snapshot, plan: Plan, outcome: Outcome, filters: Filters, page: int, per_page: int, districts: Sequence[str]
 ) -> None:
     today = clock.today()
-    hidden = snap.hidden_listings(today)
 
-    tiers: list[set[int]] = []
-    if plan.mode == "empty":
-        matched: set[int] | None = None  # everything
-    elif plan.mode == "code":
+    tiers: list[np.ndarray] = []
+    matched: np.ndarray | None = None  # None: everything (browsing by filters)
+    if plan.mode == "code":
         matched = _exact(snap, "credit_code", plan.code)
         tiers = [matched]
     elif plan.mode == "document_no":
         matched = _exact(snap, "document_no", plan.document_no)
         tiers = [matched]
-        if not matched and plan.parts:
+        if not matched.any() and plan.parts:
             matched, tiers = _text_matches(snap, plan.parts)
-    else:
+    elif plan.mode == "text":
         matched, tiers = _text_matches(snap, plan.parts)
 
     combo = snap.combo
+    visible = snap.visible_mask(today)
     if matched is None:
+        matched = visible
         counts = _visible_counts(snap, today)
-    else:
-        if hidden:
-            matched.difference_update(hidden)
-        counts = _counts(snap, matched, today)
-    if matched is None:  # browsing: the same for everyone until the index or the day changes
         key = (today, filters.kind, filters.district, filters.year, filters.vtype, tuple(districts))
-        browse = snap.memo.setdefault("browse_facets", {})
+        browse = snap.memo.setdefault("browse_facets", {})  # the same for everyone until the index or day changes
         if key not in browse:
             if len(browse) > 2000:
                 browse.clear()
             browse[key] = _facets(snap, counts, filters, districts)
         outcome.facets = browse[key]
     else:
+        matched &= visible
+        counts = _counts(snap, matched)
         outcome.facets = _facets(snap, counts, filters, districts)
     allowed = _combo_filter(snap, filters)
     outcome.total = sum(c for n, c in counts.items() if n in allowed)
-
-    if matched is None:  # browsing with filters: walk the newest-first order
-        want = page * per_page
-        docs = islice((d for d in snap.order if combo[d] in allowed and d not in hidden), want)
-        chosen = [(d, len(TIER_SCORES) - 1) for d in list(docs)[(page - 1) * per_page :]]
-    else:
-        results = {d for d in matched if combo[d] in allowed} if len(allowed) < len(snap.combos) else matched
-        chosen = _page(snap, results, tiers, page, per_page)
+    if len(allowed) < len(snap.combos):
+        matched = matched & _combo_mask(snap, allowed)[snap.combo_np]
+    chosen = _page(snap, matched, tiers, page, per_page)
 
     if outcome.total == 0 and plan.mode in ("text", "document_no") and plan.parts:
 
         def visible(d: int) -> bool:
             return d not in snap.deleted and d not in hidden and combo[d] in allowed
+
+        hidden = snap.hidden_listings(today)
 
         part = plan.parts[0]
         outcome.suggestions = _pinyin_suggestions(snap, part, visible)
@@ -485,27 +482,26 @@ def _run(
     _attach_records(outcome, today)
 
 
-def _counts(snap: Snapshot, matched: set[int], today: dt.date) -> Counter:
-    """Matches per facet combination. When most documents match, count the
-    ones that do not and subtract (half the work or less)."""
-    combo = snap.combo
-    if len(matched) * 2 < snap.live_count:
-        return Counter(map(combo.__getitem__, matched))
-    rest = snap.live_set().difference(matched, snap.hidden_listings(today))
-    counts = _visible_counts(snap, today).copy()
-    counts.subtract(Counter(map(combo.__getitem__, rest)))
-    return +counts
+def _counts(snap: Snapshot, matched: np.ndarray) -> dict[int, int]:
+    """Matches per facet combination number."""
+    counts = np.bincount(snap.combo_np[matched], minlength=len(snap.combos))
+    numbers = np.flatnonzero(counts)
+    return dict(zip(numbers.tolist(), counts[numbers].tolist(), strict=True))
 
 
-def _visible_counts(snap: Snapshot, today: dt.date) -> Counter:
-    cached = getattr(snap, "_visible_counts", None)
-    if cached and cached[0] == today:
-        return cached[1]
-    hidden = snap.hidden_listings(today)
-    combo = snap.combo
-    counts = Counter(combo[d] for d in snap.order if d not in hidden)
-    snap._visible_counts = (today, counts)
-    return counts
+def _visible_counts(snap: Snapshot, today: dt.date) -> dict[int, int]:
+    cache = snap.memo.setdefault("visible_counts", {})
+    if today not in cache:
+        cache.clear()
+        cache[today] = _counts(snap, snap.visible_mask(today))
+    return cache[today]
+
+
+def _combo_mask(snap: Snapshot, allowed: frozenset[int]) -> np.ndarray:
+    mask = np.zeros(len(snap.combos), dtype=bool)
+    if allowed:
+        mask[list(allowed)] = True
+    return mask
 
 
 def _attach_records(outcome: Outcome, today: dt.date) -> None:

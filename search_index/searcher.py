@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 
@@ -224,10 +225,38 @@ class Snapshot:
         for position, docnum in enumerate(order):
             rank[docnum] = position
         self.live_count = len(self.order)
+        # NumPy views for the set algebra of a query (masks of ``size`` booleans).
+        self.combo_np = np.frombuffer(self.combo, dtype=np.int64) if self.size else np.zeros(0, np.int64)
+        self.rank_np = np.frombuffer(self.rank, dtype=np.int64) if self.size else np.zeros(0, np.int64)
+        self.live_mask = np.ones(self.size, dtype=bool)
+        if deleted:
+            self.live_mask[list(deleted)] = False
         live = {leaf.segment().segment_id() for leaf, _ in self.leaves}
         for stale in set(_segment_tables) - live:
             # Segments merged away in this process's newest snapshot.
             _segment_tables.pop(stale, None)
+
+    def mask(self, docs) -> np.ndarray:
+        """A boolean mask of the given docnums (an array, a list or a set)."""
+        mask = np.zeros(self.size, dtype=bool)
+        if isinstance(docs, array):
+            if len(docs):
+                mask[np.frombuffer(docs, dtype=np.int64)] = True
+        elif len(docs):
+            mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
+        return mask
+
+    def visible_mask(self, today: dt.date) -> np.ndarray:
+        """Live documents, without the listings not in force on ``today``."""
+        cached = self.memo.get("visible_mask")
+        if cached and today in cached:
+            return cached[today].copy()
+        mask = self.live_mask.copy()
+        hidden = self.hidden_listings(today)
+        if hidden:
+            mask[list(hidden)] = False
+        self.memo["visible_mask"] = {today: mask}
+        return mask.copy()
 
     def live_set(self) -> frozenset[int]:
         """Every live docnum (built on first use)."""
