@@ -7,7 +7,7 @@ median and 95th percentile per URL, and stops the server.
 
     python bench/lists.py                       # 100,000 cases, 200 requests per URL
     python bench/lists.py --db /tmp/big.db      # reuse a database (SQLite file or URL)
-    python bench/lists.py --cases 20000 --requests 50
+    python bench/lists.py --cases 20000 --requests 50 --keep   # keep the database for --db
 
 Targets (README, 性能测试): median ≤ 50 ms and p95 ≤ 100 ms for the HTML and JSON
 list pages at 100,000 cases on SQLite.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -186,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--downloads", type=int, default=10, help="requests of the CSV download (default 10)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests per URL first (default 5)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database (to reuse with --db)")
     args = parser.parse_args(argv)
 
     scratch = Path(tempfile.mkdtemp(prefix="gongshi-bench-"))
@@ -235,7 +237,10 @@ def main(argv: list[str] | None = None) -> int:
     print("全部达标。" if not misses else "未达标：" + "、".join(urllib.parse.unquote(m) for m in misses))
     if errors:
         print("非 200 响应：" + "、".join(errors), file=sys.stderr)
-    print(f"临时文件：{scratch}", file=sys.stderr)
+    if args.keep:
+        print(f"临时文件已保留：{scratch}", file=sys.stderr)
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
     return 1 if errors else 0
 
 
