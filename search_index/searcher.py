@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import threading
 from array import array
@@ -36,7 +37,7 @@ _cache: dict[str, Snapshot] = {}
 _cache_pid = os.getpid()
 _segment_tables: dict[str, SegmentTable] = {}
 
-POSTINGS_CACHE = 512  # decoded posting lists kept per snapshot
+POSTINGS_CACHE_BYTES = 8 << 20  # decoded posting lists kept per snapshot (8 bytes a posting)
 
 
 class TextColumn:
@@ -50,26 +51,6 @@ class TextColumn:
     def __init__(self, blob: str, bounds: array):
         self.blob = blob
         self.bounds = bounds  # document d is blob[bounds[d] : bounds[d + 1] - 1]
-
-    @classmethod
-    def build(cls, texts: list[str]) -> TextColumn:
-        bounds = array("l", [0])
-        position = 0
-        for text in texts:
-            position += len(text) + 1
-            bounds.append(position)
-        return cls("\x00".join(texts) + "\x00" if texts else "", bounds)
-
-    @classmethod
-    def concat(cls, columns: list[TextColumn]) -> TextColumn:
-        if len(columns) == 1:
-            return columns[0]
-        bounds = array("l", [0])
-        shift = 0
-        for column in columns:
-            bounds.extend([b + shift for b in column.bounds[1:]])
-            shift += len(column.blob)
-        return cls("".join(c.blob for c in columns), bounds)
 
     def get(self, d: int) -> str:
         return self.blob[self.bounds[d] : self.bounds[d + 1] - 1]
@@ -92,6 +73,50 @@ class TextColumn:
 
     def startswith(self, d: int, part: str) -> bool:
         return self.blob.startswith(part, self.bounds[d], self.bounds[d + 1])
+
+
+class MultiColumn:
+    """A field over several segments, without copying their texts: global
+    docnum d is segment k's docnum d - offsets[k]."""
+
+    __slots__ = ("columns", "offsets")
+
+    def __init__(self, columns: list[TextColumn], offsets: list[int]):
+        self.columns = columns
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+
+    def _split(self, docs) -> Iterator[tuple[TextColumn, int, np.ndarray]]:
+        docs = np.asarray(docs if not isinstance(docs, (set, frozenset)) else list(docs), dtype=np.int64)
+        segment = np.searchsorted(self.offsets, docs, side="right") - 1
+        for number, column in enumerate(self.columns):
+            local = docs[segment == number]
+            if len(local):
+                offset = int(self.offsets[number])
+                yield column, offset, local - offset
+
+    def verify(self, candidates, part: str) -> set[int]:
+        found: set[int] = set()
+        for column, offset, local in self._split(candidates):
+            found.update(d + offset for d in column.verify(local.tolist(), part))
+        return found
+
+    def scan(self, part: str) -> set[int]:
+        found: set[int] = set()
+        for column, offset in zip(self.columns, self.offsets.tolist(), strict=True):
+            found.update(d + offset for d in column.scan(part))
+        return found
+
+    def _locate(self, d: int) -> tuple[TextColumn, int]:
+        number = int(np.searchsorted(self.offsets, d, side="right")) - 1
+        return self.columns[number], d - int(self.offsets[number])
+
+    def get(self, d: int) -> str:
+        column, local = self._locate(d)
+        return column.get(local)
+
+    def startswith(self, d: int, part: str) -> bool:
+        column, local = self._locate(d)
+        return column.startswith(local, part)
 
 
 class SegmentTable:
@@ -122,8 +147,13 @@ class SegmentTable:
         self.listed = array("q", self.ids)
         self.expires = array("q", self.ids)
         self.combo = array("l", bytes(array("l").itemsize * size))
-        columns: list[list[str]] = [[""] * size for _ in range(5)]
-        names, cores, shorts, people, texts = columns
+        # Texts go straight into one buffer per field: keeping 100,000 small
+        # strings alive while the stored documents are read would leave the
+        # heap fragmented long after they are joined.
+        writers = [io.StringIO() for _ in range(5)]
+        bounds = [array("l", [0]) for _ in range(5)]
+        positions = [0] * 5
+        starts: dict[str, array] = {}
         keys: dict[tuple, int] = {}
         stored = reader.stored_fields
         for docnum in range(size):
@@ -134,28 +164,29 @@ class SegmentTable:
             kind = 1 if fields["kind"] == LISTING else 0
             self.kinds[docnum] = kind
             self.ids[docnum] = record_id
-            names[docnum], cores[docnum], shorts[docnum], people[docnum], texts[docnum] = (
-                name,
-                core,
-                short,
-                person,
-                text,
-            )
+            for field_number, value in enumerate((name, core, short, person, text)):
+                writers[field_number].write(value)
+                writers[field_number].write("\x00")
+                positions[field_number] += len(value) + 1
+                bounds[field_number].append(positions[field_number])
             self.days[docnum], self.listed[docnum], self.expires[docnum] = day, listed, expires
             key = (kind, district, year, tuple(types))
             number = keys.get(key)
             if number is None:
                 number = keys[key] = len(keys)
             self.combo[docnum] = number
-        self.combo_keys = list(keys)  # number → (kind, district, year, types)
-        # Where a name (or the name without its place prefix) begins: the
-        # candidates of the "starts with the query" boost, by first two characters.
-        starts: dict[str, list[int]] = {}
-        for docnum, (name, short) in enumerate(zip(names, shorts, strict=True)):
+            # Where a name (or the name without its place prefix) begins: the
+            # candidates of the "starts with the query" boost.
             for prefix in {name[:2], short[:2]}:
-                starts.setdefault(prefix, []).append(docnum)
-        self.starts = {prefix: array("l", docs) for prefix, docs in starts.items()}
-        self.name, self.core, self.short, self.people, self.text = (TextColumn.build(c) for c in columns)
+                found = starts.get(prefix)
+                if found is None:
+                    found = starts[prefix] = array("l")
+                found.append(docnum)
+        self.starts = starts
+        self.name, self.core, self.short, self.people, self.text = (
+            TextColumn(writer.getvalue(), bound) for writer, bound in zip(writers, bounds, strict=True)
+        )
+        self.combo_keys = list(keys)  # number → (kind, district, year, types)
 
 
 class Snapshot:
@@ -167,6 +198,7 @@ class Snapshot:
         self.generation = self.ix.latest_generation()
         self.reader = self.ix.reader()
         self._postings: OrderedDict[tuple[str, str], array] = OrderedDict()
+        self._postings_bytes = 0
         self._postings_lock = threading.Lock()
         self._hidden: tuple[dt.date, frozenset[int]] | None = None
         self.memo: dict[str, dict] = {}  # per-generation caches of the query module
@@ -197,10 +229,16 @@ class Snapshot:
         self.days = _joined("q", [t.days for t in tables])
         self.listed = _joined("q", [t.listed for t in tables])
         self.expires = _joined("q", [t.expires for t in tables])
+        offsets = [offset for _, offset in self.tables]
         for name in ("name", "core", "short", "people", "text"):
-            setattr(
-                self, name, TextColumn.concat([getattr(t, name) for t in tables]) if tables else TextColumn.build([])
-            )
+            columns = [getattr(t, name) for t in tables]
+            if not columns:
+                column = TextColumn("", array("l", [0]))
+            elif len(columns) == 1:
+                column = columns[0]
+            else:
+                column = MultiColumn(columns, offsets)
+            setattr(self, name, column)
         # Facet combinations (kind, district, year, types), numbered across segments.
         numbers: dict[tuple, int] = {}
         parts = []
@@ -258,13 +296,6 @@ class Snapshot:
         self.memo["visible_mask"] = {today: mask}
         return mask.copy()
 
-    def live_set(self) -> frozenset[int]:
-        """Every live docnum (built on first use)."""
-        live = getattr(self, "_live", None)
-        if live is None:
-            live = self._live = frozenset(self.order)
-        return live
-
     def verify(self, column: TextColumn, candidates: Iterable[int] | None, part: str) -> set[int]:
         """Live documents among ``candidates`` (None: all) whose text contains ``part``."""
         found = column.scan(part) if candidates is None else column.verify(candidates, part)
@@ -292,9 +323,12 @@ class Snapshot:
                 continue
             result.extend(_all_ids(matcher, offset))
         with self._postings_lock:
-            self._postings[key] = result
-            while len(self._postings) > POSTINGS_CACHE:
-                self._postings.popitem(last=False)
+            if key not in self._postings:
+                self._postings[key] = result
+                self._postings_bytes += len(result) * result.itemsize
+            while self._postings_bytes > POSTINGS_CACHE_BYTES and len(self._postings) > 1:
+                _, dropped = self._postings.popitem(last=False)
+                self._postings_bytes -= len(dropped) * dropped.itemsize
         return result
 
     def name_starts(self, prefix: str) -> array:
