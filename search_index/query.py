@@ -42,6 +42,7 @@ MAX_QUERY_LENGTH = 100
 KIND_PARAMS = {"cases": CASE, "listings": LISTING}
 KIND_LABELS = {CASE: "违法案件", LISTING: "失信名单"}
 TIER_SCORES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+PREFIX_TERMS = 200  # terms a trailing letter/digit run may expand to
 MEMO_VERIFIED_ABOVE = 20_000  # candidates; fewer are verified on every query
 MEMO_VERIFIED = 8  # verified match lists kept per snapshot (8 bytes a match)
 
@@ -162,9 +163,14 @@ def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | No
     best_size = None
     for token in tokens:
         if token[0] < "\x80":
-            at_edge = folded.startswith(token) or folded.endswith(token)
-            if at_edge:  # may continue beyond what was typed: all terms it starts
-                expanded = snap.expand_prefix(fieldname, token)
+            if folded.startswith(token):
+                # Letters or digits the part starts with may be the end of a longer
+                # run in the text (2025 in 12025): no term to look up.
+                continue
+            if folded.endswith(token):  # may continue beyond what was typed: all terms it starts
+                expanded = snap.expand_prefix(fieldname, token, limit=PREFIX_TERMS + 1)
+                if len(expanded) > PREFIX_TERMS:
+                    continue  # too common a start to be worth looking up
                 size = sum(snap.doc_frequency(fieldname, t) for t in expanded)
                 if best_size is None or size < best_size:
                     ids: list[int] = []
@@ -187,7 +193,7 @@ def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | No
 
 def _field_matches(snap: Snapshot, fieldname: str, part: str) -> np.ndarray:
     """A mask of the live documents having ``part`` in a field."""
-    if len(part) == 2 and terms(part) == [part]:
+    if len(part) == 2 and is_cjk(part[0]) and is_cjk(part[1]):
         # The part is one whole term (a CJK pair): its posting list is the answer.
         return snap.mask(snap.postings(fieldname, part)) & snap.live_mask
     candidates = _candidates(snap, fieldname, part)

@@ -113,6 +113,27 @@ def test_fragments_find_every_name_containing_them(cases, query, expected):
     assert outcome.total == len(expected)
 
 
+def test_digits_inside_a_longer_number_are_found(app):
+    load(
+        "cases",
+        [
+            case_row(违法主体名称="兰州12025号建筑劳务有限公司"),
+            case_row(
+                违法主体名称="兰州宏远餐饮有限公司",
+                统一社会信用代码=credit_code(9),
+                文书编号="兰城劳监指〔2025〕9号",
+                主要违法事实="拖欠13名劳动者工资。",
+            ),
+        ],
+    )
+    for query in ("025号", "2025号建筑", "号建筑", "12"):
+        assert names(search(query)) == ["兰州12025号建筑劳务有限公司"], query
+    assert names(search("3名劳动者")) == ["兰州宏远餐饮有限公司"]
+    # In both: the name of one, the decision number 〔2025〕 of the other.
+    assert set(names(search("20"))) == {"兰州12025号建筑劳务有限公司", "兰州宏远餐饮有限公司"}
+    assert names(search("20"))[0] == "兰州12025号建筑劳务有限公司"  # the name match first
+
+
 def test_a_fragment_that_is_not_contiguous_does_not_match(cases):
     # 恒 and 建 both occur in 兰州恒达建筑…, but 恒建 does not.
     assert search("恒建").total == 0
