@@ -114,37 +114,42 @@ def start_server(url: str, port: int, workers: int, env: dict[str, str], log: Pa
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"gunicorn exited; see {log}")
-        try:
-            status, _ = fetch(port, "/api/v1/cases?per_page=1")
-            if status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
+        status, _ = fetch(port, "/api/v1/cases?per_page=1")
+        if status == 200:
+            return process
+        time.sleep(0.2)
     process.terminate()
     raise SystemExit(f"gunicorn did not answer within 60 s; see {log}")
 
 
 def fetch(port: int, path: str) -> tuple[int, int]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    """(status, body size); status 0 when the response broke off (e.g. a worker
+    killed by gunicorn's timeout in the middle of a long download)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
         connection.request("GET", path, headers={"Accept-Encoding": "identity"})
         response = connection.getresponse()
-        return response.status, len(response.read())
+        try:
+            return response.status, len(response.read())
+        except http.client.IncompleteRead as broken:
+            return 0, len(broken.partial)
+    except (ConnectionError, http.client.HTTPException, TimeoutError):
+        return 0, 0
     finally:
         connection.close()
 
 
-def server_cpu_seconds(master: int) -> float | None:
-    """User + system CPU time of gunicorn's workers so far (Linux /proc), or None."""
+def server_cpu(master: int) -> tuple[frozenset[int], float] | None:
+    """gunicorn's worker pids and their user + system CPU seconds so far (Linux /proc)."""
     try:
         with open(f"/proc/{master}/task/{master}/children") as handle:
-            workers = [int(pid) for pid in handle.read().split()]
+            workers = frozenset(int(pid) for pid in handle.read().split())
         total = 0
         for pid in workers:
             with open(f"/proc/{pid}/stat") as handle:
                 fields = handle.read().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
-        return total / os.sysconf("SC_CLK_TCK")
+        return workers, total / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
 
@@ -153,14 +158,16 @@ def measure(port: int, path: str, requests: int, warmup: int, master: int, downl
     for _ in range(warmup):
         fetch(port, path)
     times, statuses, size = [], set(), 0
-    cpu_before = server_cpu_seconds(master)
+    cpu_before = server_cpu(master)
     for _ in range(requests):
         started = time.perf_counter()
         status, size = fetch(port, path)
         times.append((time.perf_counter() - started) * 1000)
         statuses.add(status)
-    cpu_after = server_cpu_seconds(master)
-    cpu_ms = None if cpu_before is None or cpu_after is None else (cpu_after - cpu_before) * 1000 / requests
+    cpu_after = server_cpu(master)
+    cpu_ms = None
+    if cpu_before and cpu_after and cpu_before[0] == cpu_after[0]:  # no worker was replaced meanwhile
+        cpu_ms = (cpu_after[1] - cpu_before[1]) * 1000 / requests
     return Result(path, times, statuses, size, download, cpu_ms)
 
 
