@@ -106,6 +106,8 @@ def test_every_page_answers(client, data):
         response = client.get(url)
         assert response.status_code == 200, url
         assert "<html" in response.text, url
+        # Public pages carry no session: nothing to track a reader by, and cacheable.
+        assert "Set-Cookie" not in response.headers, url
 
 
 def test_home_shows_headline_figures_and_latest_batches(client, data):
