@@ -84,8 +84,16 @@ REQUIRED = {
 }
 # Columns that name a code or number rather than free text: no privacy scan.
 _NOT_SCANNED = {"统一社会信用代码"}
-_MAX_LENGTH = {"违法主体名称": 200, "单位名称": 200, "法定代表人": 50, "地址": 300, "行业": 100, "文书编号": 100,
-               "决定文书号": 100, "作出决定部门": 200}
+_MAX_LENGTH = {
+    "违法主体名称": 200,
+    "单位名称": 200,
+    "法定代表人": 50,
+    "地址": 300,
+    "行业": 100,
+    "文书编号": 100,
+    "决定文书号": 100,
+    "作出决定部门": 200,
+}
 # The first day the 第45号令 regime applies (3-year term from the decision).
 REGIME_2022_START = dt.date(2022, 1, 1)
 STORE_CHUNK = 2000
@@ -164,7 +172,7 @@ def validate_table(kind: str, table: Table, settings: ImportSettings) -> ImportR
     seen_documents: dict[str, int] = {}
     today = clock.today()
     for number, cells in table.rows:
-        extra = [cell for cell in cells[len(names):] if clean_text(cell)]
+        extra = [cell for cell in cells[len(names) :] if clean_text(cell)]
         if extra:
             report.errors.append(RowError(number, None, "该行的数据多于表头的列数"))
         raw = {name: cells[index] if index < len(cells) else None for index, name in enumerate(names)}
@@ -418,9 +426,7 @@ def _resolve_enterprises(records: list[dict[str, Any]]) -> None:
             }
             for key in missing
         ]
-        ids = db.session.scalars(
-            insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True), rows
-        ).all()
+        ids = db.session.scalars(insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True), rows).all()
         found.update(zip(missing, ids, strict=True))
     for record in records:
         record["enterprise_id"] = found[_enterprise_key(record)]
@@ -479,14 +485,49 @@ def store_batch(
 
 
 _CASE_FIELDS = (
-    "enterprise_id", "enterprise_name", "credit_code", "reg_no", "legal_representative", "address", "district",
-    "industry", "violation_types", "facts", "handling", "workers_involved", "amount_involved", "fine_amount",
-    "transferred_to_police", "decided_on", "year", "document_no", "document_no_key", "source_row",
+    "enterprise_id",
+    "enterprise_name",
+    "credit_code",
+    "reg_no",
+    "legal_representative",
+    "address",
+    "district",
+    "industry",
+    "violation_types",
+    "facts",
+    "handling",
+    "workers_involved",
+    "amount_involved",
+    "fine_amount",
+    "transferred_to_police",
+    "decided_on",
+    "year",
+    "document_no",
+    "document_no_key",
+    "source_row",
 )
 _LISTING_FIELDS = (
-    "enterprise_id", "enterprise_name", "credit_code", "reg_no", "legal_representative", "address", "district",
-    "industry", "reason", "basis", "workers_involved", "amount_owed", "deciding_authority", "document_no",
-    "document_no_key", "listed_on", "term_years", "expires_on", "regime", "year", "source_row",
+    "enterprise_id",
+    "enterprise_name",
+    "credit_code",
+    "reg_no",
+    "legal_representative",
+    "address",
+    "district",
+    "industry",
+    "reason",
+    "basis",
+    "workers_involved",
+    "amount_owed",
+    "deciding_authority",
+    "document_no",
+    "document_no_key",
+    "listed_on",
+    "term_years",
+    "expires_on",
+    "regime",
+    "year",
+    "source_row",
 )
 
 
