@@ -8,9 +8,7 @@ from flask import Blueprint, abort, jsonify, url_for
 
 from blueprints import public
 from blueprints.common import page_args, paginate
-from blueprints.errors import error_response
 from domain import queries
-from domain.queries import FilterError
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
 
@@ -24,11 +22,6 @@ def readable_chinese(state) -> None:
     # the API and the .json downloads is readable.
     state.app.json.ensure_ascii = False
     state.app.json.sort_keys = False
-
-
-@bp.errorhandler(FilterError)
-def bad_filter(error: FilterError):
-    return error_response(400, str(error))
 
 
 @bp.after_request

@@ -10,17 +10,9 @@ from typing import Any
 
 from flask import Request, current_app, make_response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import BadRequest
 
+from domain.params import bool_param, choice_param, int_param
 from extensions import db
-
-
-class BadParameter(BadRequest):
-    """A query parameter that cannot be understood; answered 400 with the message."""
-
-    def __init__(self, message: str):
-        super().__init__(description=message)
-
 
 # --- htmx ------------------------------------------------------------------------
 
@@ -43,37 +35,20 @@ def render(full_template: str, fragment_template: str, status: int = 200, **cont
 # --- query parameters --------------------------------------------------------------
 
 
-def int_arg(name: str, *, minimum: int | None = None, maximum: int | None = None, label: str | None = None) -> int | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadParameter(f"参数“{label or name}”应为整数，收到的是“{raw[:40]}”") from None
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise BadParameter(f"参数“{label or name}”超出范围")
-    return value
+# Thin wrappers over ``domain.params`` (the one parser) reading ``request.args``;
+# a bad value raises ``ParameterError``, answered 400 in Chinese by blueprints.errors.
+
+
+def int_arg(name: str, *, minimum: int, maximum: int, label: str | None = None) -> int | None:
+    return int_param(request.args, name, label or name, minimum, maximum)
 
 
 def choice_arg(name: str, choices: Sequence[str], *, label: str | None = None) -> str | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    if raw not in choices:
-        raise BadParameter(f"参数“{label or name}”的取值“{raw[:40]}”无效")
-    return raw
+    return choice_param(request.args, name, label or name, choices)
 
 
 def bool_arg(name: str, *, label: str | None = None) -> bool | None:
-    raw = request.args.get(name, "").strip().lower()
-    if not raw:
-        return None
-    if raw in ("1", "true", "yes", "是"):
-        return True
-    if raw in ("0", "false", "no", "否"):
-        return False
-    raise BadParameter(f"参数“{label or name}”应为 1 或 0")
+    return bool_param(request.args, name, label or name)
 
 
 def page_args() -> tuple[int, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from domain.params import ParameterError
 from extensions import db
 
 HEADINGS = {
@@ -48,6 +49,11 @@ def init_app(app: Flask) -> None:
         own_text = error.description if error.description != type(error).description else None
         response, code = error_response(error.code, own_text)
         return response, code
+
+    @app.errorhandler(ParameterError)
+    def bad_parameter(error: ParameterError):
+        # Any page, download or API answer: a query parameter we cannot understand.
+        return error_response(400, str(error))
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

@@ -12,9 +12,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, redirect, re
 from sqlalchemy import Select, func, select
 
 from blueprints.common import Page, is_htmx, page_args, paginate, render, url_with
-from blueprints.errors import error_response
 from domain import clock, exporting, queries
-from domain.queries import FilterError
 from domain.validation import normalize_credit_code
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
@@ -26,11 +24,6 @@ bp = Blueprint("public", __name__)
 bp.add_app_template_global(url_with, "url_with")
 
 CSV_ROWS_PER_FETCH = 1000
-
-
-@bp.errorhandler(FilterError)
-def bad_filter(error: FilterError):
-    return error_response(400, str(error))
 
 
 # --- formatting for templates -------------------------------------------------------------

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from blueprints.common import BadParameter, Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
 from models import Case, Listing
 from search_index import Filters, Outcome, QueryError, highlight, snippet
@@ -24,7 +25,7 @@ def _filters() -> Filters:
     kind = choice_arg("kind", tuple(KIND_PARAMS), label="类别")
     district = request.args.get("district", "").strip() or None
     if district is not None and len(district) > 50:
-        raise BadParameter("参数“区县”无效")
+        raise ParameterError("参数“区县”无效")
     return Filters(
         kind=KIND_PARAMS[kind] if kind else None,
         district=district,
@@ -103,10 +104,10 @@ def search():
 def search_json():
     outcome, error = _search()
     if error:
-        raise BadParameter(error)
+        raise ParameterError(error)
     assert outcome is not None
     if outcome.plan.mode == "too_short":
-        raise BadParameter(outcome.message or "搜索词太短")
+        raise ParameterError(outcome.message or "搜索词太短")
     results = []
     for hit in outcome.hits:
         record = hit.record

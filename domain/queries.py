@@ -3,8 +3,8 @@ CSV/JSON twins and the API. Every statement here starts from the visibility
 clauses of ``domain.visibility``, so nothing unpublished or taken down can leak.
 
 Filters are plain query parameters (Datasette style); parsing takes any mapping
-of strings (``request.args``) and raises ``FilterError`` with a Chinese message,
-which the views answer with 400."""
+of strings (``request.args``) through ``domain.params``, whose ``ParameterError``
+is answered with 400."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 
 from domain import clock
+from domain.params import bool_param, choice_param, int_param
 from domain.visibility import (
     batch_is_public_clause,
     case_is_public_clause,
@@ -28,51 +29,6 @@ from extensions import db
 from models import Batch, Case, CaseViolationType, Listing
 from models.batch import KIND_CASES, KIND_LISTINGS
 from models.case import CASE_STATUSES
-
-
-class FilterError(ValueError):
-    """A filter value that cannot be understood; ``str(error)`` is the message."""
-
-
-# --- parsing -------------------------------------------------------------------------
-
-
-def _text(args: Mapping[str, str], name: str) -> str:
-    return (args.get(name) or "").strip()
-
-
-def _int(args: Mapping[str, str], name: str, label: str, low: int, high: int) -> int | None:
-    raw = _text(args, name)
-    if not raw:
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise FilterError(f"参数“{label}”应为整数，收到的是“{raw[:40]}”") from None
-    if not low <= value <= high:
-        raise FilterError(f"参数“{label}”超出范围（{low}–{high}）")
-    return value
-
-
-def _choice(args: Mapping[str, str], name: str, label: str, choices) -> str | None:
-    raw = _text(args, name)
-    if not raw:
-        return None
-    if raw not in choices:
-        raise FilterError(f"参数“{label}”的取值“{raw[:40]}”无效")
-    return raw
-
-
-def _bool(args: Mapping[str, str], name: str, label: str) -> bool | None:
-    raw = _text(args, name).lower()
-    if not raw:
-        return None
-    if raw in ("1", "true", "yes", "是"):
-        return True
-    if raw in ("0", "false", "no", "否"):
-        return False
-    raise FilterError(f"参数“{label}”应为 1 或 0")
-
 
 YEAR_RANGE = (1990, 2100)
 MAX_ID = 2**31 - 1
@@ -133,28 +89,28 @@ class BatchFilters:
 
 def parse_case_filters(args: Mapping[str, str], districts) -> CaseFilters:
     return CaseFilters(
-        year=_int(args, "year", "年份", *YEAR_RANGE),
-        district=_choice(args, "district", "区县", districts),
-        type=_choice(args, "type", "违法类型", VIOLATION_TYPES),
-        batch=_int(args, "batch", "批次", 1, MAX_ID),
-        police=_bool(args, "police", "是否移送公安机关"),
-        sort=_choice(args, "sort", "排序", CASE_SORTS) or "-date",
+        year=int_param(args, "year", "年份", *YEAR_RANGE),
+        district=choice_param(args, "district", "区县", districts),
+        type=choice_param(args, "type", "违法类型", VIOLATION_TYPES),
+        batch=int_param(args, "batch", "批次", 1, MAX_ID),
+        police=bool_param(args, "police", "是否移送公安机关"),
+        sort=choice_param(args, "sort", "排序", CASE_SORTS) or "-date",
     )
 
 
 def parse_listing_filters(args: Mapping[str, str], districts) -> ListingFilters:
     return ListingFilters(
-        year=_int(args, "year", "年份", *YEAR_RANGE),
-        district=_choice(args, "district", "区县", districts),
-        batch=_int(args, "batch", "批次", 1, MAX_ID),
-        sort=_choice(args, "sort", "排序", LISTING_SORTS) or "-date",
+        year=int_param(args, "year", "年份", *YEAR_RANGE),
+        district=choice_param(args, "district", "区县", districts),
+        batch=int_param(args, "batch", "批次", 1, MAX_ID),
+        sort=choice_param(args, "sort", "排序", LISTING_SORTS) or "-date",
     )
 
 
 def parse_batch_filters(args: Mapping[str, str]) -> BatchFilters:
     return BatchFilters(
-        kind=_choice(args, "kind", "类别", BATCH_KINDS),
-        year=_int(args, "year", "年份", *YEAR_RANGE),
+        kind=choice_param(args, "kind", "类别", BATCH_KINDS),
+        year=int_param(args, "year", "年份", *YEAR_RANGE),
     )
 
 

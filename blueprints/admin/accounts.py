@@ -14,8 +14,9 @@ from sqlalchemy.engine import make_url
 from blueprints.admin import bp, role_required
 from blueprints.admin.forms import ActionForm, HotlineForm, PasswordForm, UserCreateForm, UserEditForm
 from blueprints.admin.helpers import done, me, refuse
-from blueprints.common import BadParameter, page_args, paginate, render
+from blueprints.common import page_args, paginate, render
 from domain import accounts, audit
+from domain.params import ParameterError
 from extensions import db
 from models import AuditEvent, Hotline, User
 from models.common import utcnow
@@ -196,14 +197,14 @@ def _day_arg(name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise BadParameter(f"日期“{raw[:20]}”格式应为 2026-01-31") from None
+        raise ParameterError(f"日期“{raw[:20]}”格式应为 2026-01-31") from None
 
 
 def _audit_query():
     q = request.args.get("q", "").strip()[:100]
     action = request.args.get("action", "").strip()
     if action and action not in audit.ACTION_LABELS:
-        raise BadParameter("未知的操作类型")
+        raise ParameterError("未知的操作类型")
     since, until = _day_arg("since"), _day_arg("until")
     statement = select(AuditEvent)
     if q:
