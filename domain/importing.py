@@ -484,8 +484,9 @@ def store_batch(
     return batch
 
 
-_CASE_FIELDS = (
-    "enterprise_id",
+# The published content of a record: what a correction may change and what a
+# form or a file fills in (domain.publishing uses the same lists).
+CASE_FIELDS = (
     "enterprise_name",
     "credit_code",
     "reg_no",
@@ -504,10 +505,8 @@ _CASE_FIELDS = (
     "year",
     "document_no",
     "document_no_key",
-    "source_row",
 )
-_LISTING_FIELDS = (
-    "enterprise_id",
+LISTING_FIELDS = (
     "enterprise_name",
     "credit_code",
     "reg_no",
@@ -527,14 +526,16 @@ _LISTING_FIELDS = (
     "expires_on",
     "regime",
     "year",
-    "source_row",
 )
+# What the import stores besides: the matched enterprise and the row of the file.
+_CASE_COLUMNS = ("enterprise_id", *CASE_FIELDS, "source_row")
+_LISTING_COLUMNS = ("enterprise_id", *LISTING_FIELDS, "source_row")
 
 
 def _store_chunk(kind: str, batch_id: int, records: list[dict[str, Any]]) -> None:
     _resolve_enterprises(records)
     if kind == KIND_CASES:
-        rows = [{"batch_id": batch_id, "status": "draft", **{k: r.get(k) for k in _CASE_FIELDS}} for r in records]
+        rows = [{"batch_id": batch_id, "status": "draft", **{k: r.get(k) for k in _CASE_COLUMNS}} for r in records]
         ids = db.session.scalars(insert(Case).returning(Case.id, sort_by_parameter_order=True), rows).all()
         types = [
             {"case_id": case_id, "violation_type": label, "position": position}
@@ -545,7 +546,7 @@ def _store_chunk(kind: str, batch_id: int, records: list[dict[str, Any]]) -> Non
         if types:
             db.session.execute(insert(CaseViolationType), types)
     else:
-        rows = [{"batch_id": batch_id, "status": "draft", **{k: r.get(k) for k in _LISTING_FIELDS}} for r in records]
+        rows = [{"batch_id": batch_id, "status": "draft", **{k: r.get(k) for k in _LISTING_COLUMNS}} for r in records]
         ids = db.session.scalars(insert(Listing).returning(Listing.id, sort_by_parameter_order=True), rows).all()
         persons = [
             {"listing_id": listing_id, "name": name, "position": position}

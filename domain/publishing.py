@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 
 from domain import audit, clock
+from domain.importing import CASE_FIELDS, LISTING_FIELDS
 from extensions import db
 from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchOutbox, User
 from models.batch import KIND_CASES
@@ -88,47 +89,6 @@ def apply_search_outbox() -> None:
 # makes the change, writes the audit event and the search outbox entries. The caller
 # commits, then calls ``apply_search_outbox``.
 
-CASE_FIELDS = (
-    "enterprise_name",
-    "credit_code",
-    "reg_no",
-    "legal_representative",
-    "address",
-    "district",
-    "industry",
-    "violation_types",
-    "facts",
-    "handling",
-    "workers_involved",
-    "amount_involved",
-    "fine_amount",
-    "transferred_to_police",
-    "decided_on",
-    "year",
-    "document_no",
-    "document_no_key",
-)
-LISTING_FIELDS = (
-    "enterprise_name",
-    "credit_code",
-    "reg_no",
-    "legal_representative",
-    "address",
-    "district",
-    "industry",
-    "reason",
-    "basis",
-    "workers_involved",
-    "amount_owed",
-    "deciding_authority",
-    "document_no",
-    "document_no_key",
-    "listed_on",
-    "term_years",
-    "expires_on",
-    "regime",
-    "year",
-)
 LISTING_STATE_FIELDS = (
     "status",
     "listed_on",
