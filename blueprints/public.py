@@ -165,12 +165,14 @@ def _with_alternates(response, csv_endpoint: str, json_endpoint: str):
 FILTER_LABELS = {"year": "{}年", "district": "{}", "type": "{}", "kind": "{}"}
 
 
-def _chips(filters, batch_titles: dict[int, str] | None = None) -> list[tuple[str, str]]:
-    """Each active filter as (label, URL of this page without it)."""
+def _chips(filters, batch_options=()) -> list[tuple[str, str]]:
+    """Each active filter as (label, URL of this page without it); a batch chip
+    shows the batch's title when it is one of the choices."""
+    batch_titles = {batch.id: batch.title for batch in batch_options}
     chips = []
     for name, value in filters.active().items():
         if name == "batch":
-            label = (batch_titles or {}).get(value, f"批次 {value}")
+            label = batch_titles.get(value, f"批次 {value}")
         elif name == "police":
             label = "已移送公安机关" if value else "未移送公安机关"
         elif name == "kind":
@@ -185,7 +187,7 @@ def _list_page(full: str, fragment: str, csv_endpoint: str, json_endpoint: str, 
     clean_url = _clean_url()
     if clean_url is not None and not is_htmx():
         return redirect(clean_url, code=302)
-    context["chips"] = _chips(context["filters"], context.get("batch_titles"))
+    context["chips"] = _chips(context["filters"], context.get("batch_options", ()))
     context["clear_url"] = url_for(request.endpoint)
     # After a sort or chip link the filter form is refreshed out of band; not after
     # its own change, so the control being used keeps its focus.
@@ -281,8 +283,6 @@ def home():
 @bp.get("/cases")
 def cases():
     filters = case_filters()
-    results = paginate_records(queries.case_statement(filters))
-    batch_options = queries.batch_choices("cases")
     return _list_page(
         "public/cases.html",
         "public/_case_results.html",
@@ -290,12 +290,11 @@ def cases():
         "public.cases_json",
         title="重大劳动保障违法案件",
         filters=filters,
-        results=results,
+        results=paginate_records(queries.case_statement(filters)),
         years=queries.case_years(),
         violation_types=VIOLATION_TYPES,
         sorts=queries.CASE_SORTS,
-        batch_options=batch_options,
-        batch_titles={b.id: b.title for b in batch_options},
+        batch_options=queries.batch_choices("cases"),
     )
 
 
@@ -331,8 +330,6 @@ def case(id: int):
 @bp.get("/listings")
 def listings():
     filters = listing_filters()
-    results = paginate_records(queries.listing_statement(filters))
-    batch_options = queries.batch_choices("listings")
     return _list_page(
         "public/listings.html",
         "public/_listing_results.html",
@@ -340,11 +337,10 @@ def listings():
         "public.listings_json",
         title="失信联合惩戒对象名单",
         filters=filters,
-        results=results,
+        results=paginate_records(queries.listing_statement(filters)),
         years=queries.listing_years(),
         sorts=queries.LISTING_SORTS,
-        batch_options=batch_options,
-        batch_titles={b.id: b.title for b in batch_options},
+        batch_options=queries.batch_choices("listings"),
     )
 
 

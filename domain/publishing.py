@@ -434,6 +434,16 @@ def _listing_state(listing: Listing) -> dict[str, Any]:
     return {name: getattr(listing, name) for name in LISTING_STATE_FIELDS}
 
 
+def _change_listing_state(listing: Listing, action: str, user: User, summary: str, **changes: Any) -> None:
+    """Every change of a published listing's standing goes the same way: the
+    search index follows and the audit log keeps what changed."""
+    before = _listing_state(listing)
+    for name, value in changes.items():
+        setattr(listing, name, value)
+    enqueue_record(listing)
+    audit.record(action, listing, *audit.changed_only(before, _listing_state(listing)), user, summary=summary)
+
+
 def _check_day(day: dt.date | None, listing: Listing, what: str) -> dt.date:
     if day is None:
         raise PublishingError(f"请填写{what}")
@@ -453,18 +463,15 @@ def remove_listing(listing: Listing, removed_on: dt.date | None, reason: str, do
     removed_on = _check_day(removed_on, listing, "移出日期")
     reason = _require(reason, "请填写移出理由")
     document_no = _require(document_no, "请填写提前移出决定书文号")
-    before = _listing_state(listing)
-    listing.status = "removed"
-    listing.removed_on = removed_on
-    listing.removal_reason = reason
-    listing.removal_document_no = document_no
-    enqueue_record(listing)
-    audit.record(
-        "listing.remove",
+    _change_listing_state(
         listing,
-        *audit.changed_only(before, _listing_state(listing)),
+        "listing.remove",
         user,
-        summary=f"提前移出 {listing.enterprise_name}（{document_no}）",
+        f"提前移出 {listing.enterprise_name}（{document_no}）",
+        status="removed",
+        removed_on=removed_on,
+        removal_reason=reason,
+        removal_document_no=document_no,
     )
 
 
@@ -474,17 +481,14 @@ def revoke_listing(listing: Listing, revoked_on: dt.date | None, reason: str, us
         raise PublishingError("只有已发布的名单可以撤销")
     revoked_on = _check_day(revoked_on, listing, "撤销日期")
     reason = _require(reason, "请填写撤销理由")
-    before = _listing_state(listing)
-    listing.status = "revoked"
-    listing.revoked_on = revoked_on
-    listing.revocation_reason = reason
-    enqueue_record(listing)
-    audit.record(
-        "listing.revoke",
+    _change_listing_state(
         listing,
-        *audit.changed_only(before, _listing_state(listing)),
+        "listing.revoke",
         user,
-        summary=f"撤销列入 {listing.enterprise_name}：{reason}",
+        f"撤销列入 {listing.enterprise_name}：{reason}",
+        status="revoked",
+        revoked_on=revoked_on,
+        revocation_reason=reason,
     )
 
 
@@ -495,19 +499,17 @@ def reinstate_listing(listing: Listing, reinstated_on: dt.date | None, basis: st
         raise PublishingError("只有已提前移出或已撤销的名单可以恢复列入")
     reinstated_on = _check_day(reinstated_on, listing, "恢复日期")
     basis = _require(basis, "请填写恢复列入的依据（决定书文号等）")
-    before = _listing_state(listing)
-    listing.status = "published"
-    listing.reinstated_on = reinstated_on
-    listing.listed_on = reinstated_on  # 列入的起止时间重新计算
-    listing.expires_on = clock.add_years(reinstated_on, listing.term_years)
-    listing.year = reinstated_on.year
-    enqueue_record(listing)
-    audit.record(
-        "listing.reinstate",
+    _change_listing_state(
         listing,
-        *audit.changed_only(before, _listing_state(listing)),
+        "listing.reinstate",
         user,
-        summary=f"恢复列入 {listing.enterprise_name}：{basis}",
+        f"恢复列入 {listing.enterprise_name}：{basis}",
+        status="published",
+        reinstated_on=reinstated_on,
+        # 列入的起止时间重新计算
+        listed_on=reinstated_on,
+        expires_on=clock.add_years(reinstated_on, listing.term_years),
+        year=reinstated_on.year,
     )
 
 
