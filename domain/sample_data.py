@@ -27,6 +27,7 @@ from domain.validation import CREDIT_CODE_ALPHABET
 from extensions import db
 from models import Batch, Hotline
 from models.batch import KIND_CASES, KIND_LISTINGS
+from search_index import reindex
 
 FIRST_YEAR = 2020
 GENERATE_CHUNK = 20_000  # rows generated and validated at a time
@@ -727,11 +728,6 @@ def _update_search_index(new_records: int) -> None:
     load rebuilds the index from the database (``reindex`` also clears the outbox
     entries it covered and applies the rest)."""
     if new_records > REINDEX_ABOVE:
-        try:
-            from search_index import reindex
-        except ImportError:  # the search package is optional at this layer
-            reindex = None
-        if reindex is not None:
-            reindex(progress=None)
-            return
+        reindex()
+        return
     apply_search_outbox()
