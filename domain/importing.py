@@ -484,9 +484,8 @@ def store_batch(
     return batch
 
 
-# The published content of a record: what a correction may change and what a
-# form or a file fills in (domain.publishing uses the same lists).
-CASE_FIELDS = (
+# The enterprise as a record publishes it (models.common.EnterpriseSnapshot).
+_SNAPSHOT_FIELDS = (
     "enterprise_name",
     "credit_code",
     "reg_no",
@@ -494,6 +493,11 @@ CASE_FIELDS = (
     "address",
     "district",
     "industry",
+)
+# The published content of a record: what a correction may change and what a
+# form or a file fills in (domain.publishing uses the same lists).
+CASE_FIELDS = (
+    *_SNAPSHOT_FIELDS,
     "violation_types",
     "facts",
     "handling",
@@ -507,13 +511,7 @@ CASE_FIELDS = (
     "document_no_key",
 )
 LISTING_FIELDS = (
-    "enterprise_name",
-    "credit_code",
-    "reg_no",
-    "legal_representative",
-    "address",
-    "district",
-    "industry",
+    *_SNAPSHOT_FIELDS,
     "reason",
     "basis",
     "workers_involved",
