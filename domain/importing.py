@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from domain import clock
 from domain.spreadsheets import SpreadsheetError, Table, read_table
@@ -426,7 +426,7 @@ def _resolve_enterprises(records: list[dict[str, Any]]) -> None:
             }
             for key in missing
         ]
-        ids = db.session.scalars(insert(Enterprise).returning(Enterprise.id, sort_by_parameter_order=True), rows).all()
+        ids = _insert_ids(Enterprise, rows)
         found.update(zip(missing, ids, strict=True))
     for record in records:
         record["enterprise_id"] = found[_enterprise_key(record)]
@@ -530,11 +530,33 @@ _CASE_COLUMNS = ("enterprise_id", *CASE_FIELDS, "source_row")
 _LISTING_COLUMNS = ("enterprise_id", *LISTING_FIELDS, "source_row")
 
 
+def _insert_ids(model, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows and return their new ids in the order of ``rows``.
+
+    Core inserts on the table, not ORM bulk inserts: the ORM splits a list into a
+    new statement wherever the set of NULL columns changes, which for real data is
+    every few rows."""
+    table = model.__table__
+    if db.session.get_bind().dialect.name != "sqlite":
+        statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(db.session.scalars(statement, rows))
+    # SQLite cannot tie RETURNING rows to parameter sets, so SQLAlchemy would send one
+    # INSERT per row. This transaction already holds SQLite's single write lock (the
+    # batch row was flushed first) and a new rowid is max(rowid) + 1, so the rows get
+    # consecutive ids: checked, not assumed.
+    before = db.session.scalar(select(func.max(table.c.id))) or 0
+    db.session.execute(insert(table), rows)
+    after = db.session.scalar(select(func.max(table.c.id))) or 0
+    if after - before != len(rows):
+        raise RuntimeError("new ids are not consecutive")
+    return list(range(before + 1, after + 1))
+
+
 def _store_chunk(kind: str, batch_id: int, records: list[dict[str, Any]]) -> None:
     _resolve_enterprises(records)
     if kind == KIND_CASES:
         rows = [{"batch_id": batch_id, "status": "draft", **{k: r.get(k) for k in _CASE_COLUMNS}} for r in records]
-        ids = db.session.scalars(insert(Case).returning(Case.id, sort_by_parameter_order=True), rows).all()
+        ids = _insert_ids(Case, rows)
         types = [
             {"case_id": case_id, "violation_type": label, "position": position}
             for case_id, record in zip(ids, records, strict=True)
@@ -542,17 +564,17 @@ def _store_chunk(kind: str, batch_id: int, records: list[dict[str, Any]]) -> Non
             if label
         ]
         if types:
-            db.session.execute(insert(CaseViolationType), types)
+            db.session.execute(insert(CaseViolationType.__table__), types)
     else:
         rows = [{"batch_id": batch_id, "status": "draft", **{k: r.get(k) for k in _LISTING_COLUMNS}} for r in records]
-        ids = db.session.scalars(insert(Listing).returning(Listing.id, sort_by_parameter_order=True), rows).all()
+        ids = _insert_ids(Listing, rows)
         persons = [
             {"listing_id": listing_id, "name": name, "position": position}
             for listing_id, record in zip(ids, records, strict=True)
             for position, name in enumerate(record.get("persons") or [])
         ]
         if persons:
-            db.session.execute(insert(ListingPerson), persons)
+            db.session.execute(insert(ListingPerson.__table__), persons)
 
 
 def amount_text(value: Decimal | None) -> str:
