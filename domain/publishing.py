@@ -309,7 +309,7 @@ def send_back(batch: Batch, comment: str, user: User) -> None:
     )
 
 
-def can_publish(batch: Batch, user: User, *, four_eyes: bool) -> str | None:
+def why_not_publish(batch: Batch, user: User, *, four_eyes: bool) -> str | None:
     """Why this user may not publish this batch, or None if they may."""
     if batch.status != "submitted":
         return "只有待审核的批次可以发布，请先提交审核"
@@ -322,7 +322,7 @@ def can_publish(batch: Batch, user: User, *, four_eyes: bool) -> str | None:
 
 def review_and_publish(batch: Batch, user: User, *, four_eyes: bool) -> None:
     """Publish a submitted batch after review (the four-eyes rule unless switched off)."""
-    problem = can_publish(batch, user, four_eyes=four_eyes)
+    problem = why_not_publish(batch, user, four_eyes=four_eyes)
     if problem:
         raise PublishingError(problem)
     before = batch_state(batch)

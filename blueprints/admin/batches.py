@@ -109,7 +109,7 @@ def review():
         waiting=waiting,
         names=names,
         counts=publishing.record_counts(waiting),
-        blocked={b.id: publishing.can_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
+        blocked={b.id: publishing.why_not_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
     )
 
 
@@ -200,7 +200,7 @@ def batch(batch_id: int):
         action_form=ActionForm(),
         send_back_form=SendBackForm(),
         withdraw_form=ReasonForm(),
-        publish_blocked=publishing.can_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
+        publish_blocked=publishing.why_not_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
         public_url=public_url,
         label=audit.ACTION_LABELS,
     )
