@@ -200,9 +200,18 @@ def cell_text(value: Any) -> str:
     return safe_cell(str(value))
 
 
-def rows(fields: tuple[Field, ...], records: Iterable[Any], url_of: UrlOf) -> Iterator[list[str]]:
+def spreadsheet_cell(value: Any) -> Any:
+    """Numbers stay numbers in a workbook, so amounts and counts can be summed."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return cell_text(value)
+
+
+def rows(
+    fields: tuple[Field, ...], records: Iterable[Any], url_of: UrlOf, cell: Callable[[Any], Any] = cell_text
+) -> Iterator[list[Any]]:
     for record in records:
-        yield [cell_text(url_of(record) if field.key == "url" else field.value(record)) for field in fields]
+        yield [cell(url_of(record) if field.key == "url" else field.value(record)) for field in fields]
 
 
 def csv_chunks(
@@ -236,7 +245,7 @@ def xlsx_bytes(fields: tuple[Field, ...], records: Iterable[Any], url_of: UrlOf,
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=sheet_title[:31] or "数据")
     sheet.append([field.label for field in fields])
-    for row in rows(fields, records, url_of):
+    for row in rows(fields, records, url_of, cell=spreadsheet_cell):
         sheet.append(row)
     out = io.BytesIO()
     workbook.save(out)

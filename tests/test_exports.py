@@ -103,6 +103,12 @@ def test_batch_xlsx_opens_with_openpyxl(client, data):
     assert list(rows[0]) == [field.label for field in exporting.CASE_FIELDS]
     assert [row[2] for row in rows[1:]] == ["兰州恒达建筑工程有限公司", "兰州示例安宁物流有限公司"]
     assert sheet.title == "2025年第一批"
+    header = list(rows[0])
+    amounts = [row[header.index("涉及金额（元）")] for row in rows[1:]]
+    workers = [row[header.index("涉及人数")] for row in rows[1:]]
+    # Numbers are numeric cells that a journalist can sum, not text.
+    assert sorted(amounts) == [50000, 200000]
+    assert sorted(workers) == [12, 67]
 
 
 def test_csv_is_written_in_chunks(app):
