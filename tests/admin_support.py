@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import g
-from flask.testing import FlaskClient
 
 from domain import accounts
 from domain.accounts import create_user
@@ -42,23 +40,6 @@ def post(client, url: str, data: dict | None = None, **kwargs):
 
 def logout(client) -> None:
     post(client, "/admin/logout")
-
-
-class FreshGlobalsClient(FlaskClient):
-    """The ``app`` fixture keeps one application context open for the whole test,
-    so every request would share one ``g`` (and with it Flask-Login's current user
-    and Flask-WTF's token). A real server gives each request a fresh one."""
-
-    def open(self, *args, **kwargs):
-        for name in list(vars(g._get_current_object())):
-            delattr(g, name)
-        return super().open(*args, **kwargs)
-
-
-@pytest.fixture
-def client(app):
-    app.test_client_class = FreshGlobalsClient
-    return app.test_client()
 
 
 @pytest.fixture

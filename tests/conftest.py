@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 
 from app import create_app
 from domain import clock
@@ -52,8 +54,20 @@ def app(tmp_path, monkeypatch):
         db.engine.dispose()
 
 
+class FreshGlobalsClient(FlaskClient):
+    """The ``app`` fixture keeps one application context open for the whole test,
+    so every request would share one ``g`` (and with it Flask-Login's current user
+    and Flask-WTF's token). A real server gives each request a fresh one."""
+
+    def open(self, *args, **kwargs):
+        for name in list(vars(g._get_current_object())):
+            delattr(g, name)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = FreshGlobalsClient
     return app.test_client()
 
 

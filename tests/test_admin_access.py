@@ -18,7 +18,6 @@ from tests import admin_support
 from tests.admin_support import PASSWORD, login, make_user, post, token
 from tests.builders import case_row, listing_row, load
 
-client = admin_support.client
 fast_hashing = admin_support.fast_hashing
 ALL = ("editor", "publisher", "admin")
 PUB = ("publisher", "admin")

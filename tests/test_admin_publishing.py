@@ -19,7 +19,6 @@ from tests.admin_support import login, logout, make_user, post, token
 from tests.builders import case_row, credit_code, listing_row, load, to_csv
 from tests.conftest import example_file
 
-client = admin_support.client
 fast_hashing = admin_support.fast_hashing
 
 
