@@ -11,7 +11,7 @@ from typing import Any
 from flask import Request, current_app, make_response, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from domain.params import bool_param, choice_param, int_param
+from domain.params import choice_param, int_param
 from extensions import db
 
 # --- htmx ------------------------------------------------------------------------
@@ -45,10 +45,6 @@ def int_arg(name: str, *, minimum: int, maximum: int, label: str | None = None) 
 
 def choice_arg(name: str, choices: Sequence[str], *, label: str | None = None) -> str | None:
     return choice_param(request.args, name, label or name, choices)
-
-
-def bool_arg(name: str, *, label: str | None = None) -> bool | None:
-    return bool_param(request.args, name, label or name)
 
 
 def page_args() -> tuple[int, int]:

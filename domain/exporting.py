@@ -17,7 +17,6 @@ from typing import Any
 from domain.importing import amount_text
 from models import Batch, Case, Listing
 
-Record = Case | Listing | Batch
 UrlOf = Callable[[Any], str]
 
 
@@ -149,7 +148,6 @@ BATCH_FIELDS: tuple[Field, ...] = (
     Field("authority", "发布机关", "发布批次的机关", _attr("authority")),
 )
 
-FIELDS = {"case": CASE_FIELDS, "listing": LISTING_FIELDS, "batch": BATCH_FIELDS}
 
 
 # --- dicts (JSON) ----------------------------------------------------------------------

@@ -15,11 +15,6 @@ VIOLATION_TYPES = (
     "其他",
 )
 
-VIOLATION_TYPE_HINTS = {
-    "拖欠劳动报酬": "克扣、无故拖欠劳动报酬",
-    "拒不支付劳动报酬": "拒不支付劳动报酬，已移送司法机关",
-}
-
 # Spellings seen in bureau spreadsheets, mapped to the canonical label.
 _SYNONYMS = {
     "欠薪": "拖欠劳动报酬",
