@@ -181,13 +181,18 @@ def upload():
     )
 
 
+def batch_records_page(batch):
+    """One page of a batch's records in file order, for the batch and preview pages."""
+    model = record_model(batch.kind)
+    page, per_page = page_args()
+    return paginate(select(model).where(model.batch_id == batch.id).order_by(model.id), page, per_page)
+
+
 @bp.route("/batches/<int:batch_id>")
 @role_required(*STAFF)
 def batch(batch_id: int):
     batch = get_batch(batch_id)
-    model = record_model(batch.kind)
-    page, per_page = page_args()
-    result = paginate(select(model).where(model.batch_id == batch.id).order_by(model.id), page, per_page)
+    result = batch_records_page(batch)
     return render(
         "admin/batch.html",
         "admin/_record_rows.html",
@@ -210,9 +215,7 @@ def batch(batch_id: int):
 @role_required(*STAFF)
 def preview(batch_id: int):
     batch = get_batch(batch_id)
-    model = record_model(batch.kind)
-    page, per_page = page_args()
-    result = paginate(select(model).where(model.batch_id == batch.id).order_by(model.id), page, per_page)
+    result = batch_records_page(batch)
     return render_template("admin/preview.html", title=f"预览：{batch.title}", batch=batch, result=result)
 
 
