@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render
 from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
 from models import Case, Listing
@@ -18,7 +18,6 @@ from search_index.analysis import fold
 from search_index.query import KIND_PARAMS
 
 bp = Blueprint("search", __name__)
-bp.add_app_template_global(url_with, "url_with")
 
 
 def _filters() -> Filters:
