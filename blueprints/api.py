@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, url_for
 
 from blueprints.common import paginate
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from domain import queries, serializers
+from domain import queries, serializers, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
 
@@ -86,7 +86,11 @@ def index():
                     },
                 },
                 {"path": "/api/v1/listings/<id>", "description": "一条失信名单；期满、移出、撤销或撤回的返回410"},
-                {"path": "/api/v1/enterprises/<credit_code>", "description": "一个单位及其全部公开记录"},
+                {
+                    "path": "/api/v1/enterprises/<credit_code>",
+                    "description": "一个单位及其全部公开记录；listed_now：截至 as_of（当天）是否在失信联合惩戒对象名单中；"
+                    "没有公开记录的返回404（listed_now 为 false），代码有误的返回400并指出哪一位有误",
+                },
                 {
                     "path": "/api/v1/batches",
                     "url": link("api.batches"),
@@ -131,13 +135,28 @@ def listing(id: int):
 
 @bp.get("/enterprises/<credit_code>")
 def enterprise(credit_code: str):
-    found = queries.enterprise_view(credit_code)
+    answer = verdict.for_code(credit_code)
+    if answer.status == verdict.INVALID:
+        return jsonify({"error": {"status": 400, "message": answer.problem, "position": answer.position}}), 400
+    found = queries.enterprise_view(answer.code) if answer.is_code else None
     if found is None:
-        abort(404)
+        # No enterprise page for it (nothing public, or a 15-digit 注册号): so
+        # that a client need not guess what the 404 means, say whether it is
+        # on the list as of today.
+        return jsonify(
+            {
+                "error": {
+                    "status": 404,
+                    "message": "本站没有该单位的公开记录" if not answer.known else "请使用统一社会信用代码查询",
+                },
+                "credit_code": answer.code,
+                "listed_now": answer.listed_now,
+                "as_of": answer.as_of.isoformat(),
+            }
+        ), 404
     url = url_for("public.enterprise", credit_code=found.code, _external=True)
-    return jsonify(
-        serializers.enterprise_dict(found.code, url, found.latest, found.cases, found.listings, public_urls())
-    )
+    body = serializers.enterprise_dict(found.code, url, found.latest, found.cases, found.listings, public_urls())
+    return jsonify({**body, "listed_now": answer.listed_now, "as_of": answer.as_of.isoformat()})
 
 
 @bp.get("/batches")

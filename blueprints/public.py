@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 
 from blueprints.common import attachment, is_htmx, paginate, render, url_with
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from domain import clock, exporting, queries, serializers
+from domain import clock, exporting, queries, serializers, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
@@ -246,7 +246,22 @@ def listing(id: int):
 def enterprise(credit_code: str):
     found = queries.enterprise_view(credit_code)
     if found is None:
-        abort(404)
+        # Nothing public about it (or not a code): the verdict says so, as a 404.
+        answer = verdict.for_code(credit_code)
+        return render(
+            "check/check.html",
+            "check/check.html",
+            status=404,
+            title="查询：" + (answer.code or credit_code)[:30],
+            q=answer.code or "",
+            query=verdict.parse_lookup(answer.code or credit_code),
+            verdicts=[answer],
+            candidates=[],
+            total=0,
+            message=None,
+            share_url=None,
+            queried_at=clock.now(),
+        )
     if found.code != credit_code:
         return redirect(url_for("public.enterprise", credit_code=found.code), code=301)
     return render(
@@ -257,6 +272,9 @@ def enterprise(credit_code: str):
         latest=found.latest,
         cases=found.cases,
         listings=found.listings,
+        verdict=verdict.for_code(found.code),
+        share_url=url_for("public.enterprise", credit_code=found.code, _external=True),
+        queried_at=clock.now(),
     )
 
 

@@ -19,3 +19,9 @@ def add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, month=3, day=1)
+
+
+def now() -> dt.datetime:
+    """The bureau's local time, on the date ``today()`` gives (so a test that
+    moves the date moves this too)."""
+    return dt.datetime.combine(today(), dt.datetime.now(CHINA_STANDARD_TIME).time())

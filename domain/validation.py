@@ -41,20 +41,44 @@ def normalize_credit_code(value: str) -> str:
     return re.sub(r"[\s\-]", "", fold_width(value)).upper()
 
 
-def check_credit_code(value: str) -> str:
-    code = normalize_credit_code(value)
+# Characters GB 32100 leaves out, and what was probably meant.
+_LOOKALIKES = {"I": "1", "O": "0", "Z": "2", "S": "5", "V": "U"}
+
+
+def credit_code_problem(code: str) -> tuple[int | None, str] | None:
+    """What is wrong with a normalised code, and at which position (1-based, or
+    None when no single position is to blame), or None if it is valid.
+
+    The messages name the position so that a person comparing the code with a
+    licence can find the typo."""
     if len(code) != 18:
-        raise FieldError(f"统一社会信用代码应为18位，“{value}”为{len(code)}位")
-    bad = [c for c in code if c not in CREDIT_CODE_ALPHABET]
-    if bad:
-        raise FieldError(f"统一社会信用代码含有不允许的字符“{bad[0]}”（不使用I、O、Z、S、V）")
+        return None, f"统一社会信用代码应为18位，输入的是{len(code)}位"
+    for position, char in enumerate(code, start=1):
+        if char not in CREDIT_CODE_ALPHABET:
+            hint = f"，是否应为“{_LOOKALIKES[char]}”" if char in _LOOKALIKES else ""
+            return position, f"第{position}位“{char}”是不允许的字符（统一社会信用代码不使用I、O、Z、S、V）{hint}"
     if code[0] not in _REGISTRATION_AUTHORITIES:
-        raise FieldError(f"统一社会信用代码首位（登记管理部门代码）应为1–9、A、N或Y，不能是“{code[0]}”")
-    if not code[2:8].isdigit():
-        raise FieldError("统一社会信用代码第3–8位（行政区划码）应为数字")
+        return 1, f"第1位（登记管理部门代码）应为1–9、A、N或Y，不能是“{code[0]}”"
+    for position in range(3, 9):
+        if not code[position - 1].isdigit():
+            return (
+                position,
+                f"第{position}位应为数字（第3–8位是登记管理机关的行政区划码），不能是“{code[position - 1]}”",
+            )
     expected = uscc.calc_check_digit(code[:17])
     if code[17] != expected:
-        raise FieldError(f"统一社会信用代码校验位错误：“{code}”的末位应为“{expected}”，请核对是否录入有误")
+        return 18, (
+            f"第18位（校验位）与前17位不符：按前17位计算应为“{expected}”，输入的是“{code[17]}”。"
+            "前17位中至少有一位录入有误，请逐位核对"
+        )
+    return None
+
+
+def check_credit_code(value: str) -> str:
+    code = normalize_credit_code(value)
+    problem = credit_code_problem(code)
+    if problem is not None:
+        raise FieldError(problem[1])
     return code
 
 

@@ -21,9 +21,11 @@ class EnterpriseSnapshot:
     """The enterprise details as published with a record; never updated from the
     enterprise table afterwards (corrections create a revision)."""
 
-    enterprise_name: Mapped[str] = mapped_column(String(200))
+    # Indexed: the blacklist check (domain.verdict) looks records up by exact
+    # name, credit code or registration number.
+    enterprise_name: Mapped[str] = mapped_column(String(200), index=True)
     credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
-    reg_no: Mapped[str | None] = mapped_column(String(15))
+    reg_no: Mapped[str | None] = mapped_column(String(15), index=True)
     legal_representative: Mapped[str | None] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(String(300))
     district: Mapped[str] = mapped_column(String(50))

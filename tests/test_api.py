@@ -149,7 +149,7 @@ def test_bad_parameters_are_400_json(client, data, url, fragment):
         "/api/v1/cases/abc",
         "/api/v1/listings/987654",
         "/api/v1/batches/987654",
-        "/api/v1/enterprises/91620100MA00000000",
+        f"/api/v1/enterprises/{credit_code(99)}",
         "/api/v1/nothing",
     ],
 )

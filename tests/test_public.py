@@ -112,7 +112,7 @@ def test_every_page_answers(client, data):
 
 def test_home_shows_headline_figures_and_latest_batches(client, data):
     page = client.get("/").text
-    assert 'action="/search"' in page and 'name="q"' in page
+    assert 'action="/check"' in page and 'name="q"' in page
     # 3 public cases, 2 listings in force; workers 12+67+3 + 56+56; amounts 1.15M + 1.1M
     assert "<strong>3</strong><span>公布重大违法案件" in page
     assert "<strong>2</strong><span>失信名单在列单位" in page

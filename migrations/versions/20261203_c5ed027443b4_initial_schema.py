@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 73fb50f3eae4
+Revision ID: c5ed027443b4
 Revises: 
-Create Date: 2026-11-28 05:15:14.436841
+Create Date: 2026-12-03 11:22:07.506344
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '73fb50f3eae4'
+revision = 'c5ed027443b4'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -174,6 +174,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_case_record_credit_code'), ['credit_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_record_document_no_key'), ['document_no_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_case_record_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_record_enterprise_name'), ['enterprise_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_record_reg_no'), ['reg_no'], unique=False)
         batch_op.create_index('ix_case_status_amount', ['status', 'amount_involved'], unique=False)
         batch_op.create_index('ix_case_status_decided', ['status', 'decided_on', 'id'], unique=False)
         batch_op.create_index('ix_case_status_district_year', ['status', 'district', 'year', 'decided_on'], unique=False)
@@ -227,6 +229,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_listing_credit_code'), ['credit_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_listing_document_no_key'), ['document_no_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_listing_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_listing_enterprise_name'), ['enterprise_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_listing_reg_no'), ['reg_no'], unique=False)
         batch_op.create_index('ix_listing_status_district_year', ['status', 'district', 'year'], unique=False)
         batch_op.create_index('ix_listing_status_expires', ['status', 'expires_on', 'listed_on'], unique=False)
         batch_op.create_index('ix_listing_status_listed', ['status', 'listed_on', 'id'], unique=False)
@@ -271,6 +275,8 @@ def downgrade():
         batch_op.drop_index('ix_listing_status_listed')
         batch_op.drop_index('ix_listing_status_expires')
         batch_op.drop_index('ix_listing_status_district_year')
+        batch_op.drop_index(batch_op.f('ix_listing_reg_no'))
+        batch_op.drop_index(batch_op.f('ix_listing_enterprise_name'))
         batch_op.drop_index(batch_op.f('ix_listing_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_listing_document_no_key'))
         batch_op.drop_index(batch_op.f('ix_listing_credit_code'))
@@ -283,6 +289,8 @@ def downgrade():
         batch_op.drop_index('ix_case_status_district_year')
         batch_op.drop_index('ix_case_status_decided')
         batch_op.drop_index('ix_case_status_amount')
+        batch_op.drop_index(batch_op.f('ix_case_record_reg_no'))
+        batch_op.drop_index(batch_op.f('ix_case_record_enterprise_name'))
         batch_op.drop_index(batch_op.f('ix_case_record_enterprise_id'))
         batch_op.drop_index(batch_op.f('ix_case_record_document_no_key'))
         batch_op.drop_index(batch_op.f('ix_case_record_credit_code'))
