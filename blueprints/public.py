@@ -42,8 +42,18 @@ def _with_alternates(response, csv_endpoint: str, json_endpoint: str):
     response.headers["Link"] = (
         f'<{csv_link}>; rel="alternate"; type="text/csv", <{json_link}>; rel="alternate"; type="application/json"'
     )
+    if request.endpoint in ATOM_TWINS:
+        atom_link = url_with(ATOM_TWINS[request.endpoint], page=request.args.get("page") or None)
+        response.headers["Link"] += f', <{atom_link}>; rel="alternate"; type="application/atom+xml"'
     return response
 
+
+# Each list page's feed (blueprints.feeds), built from the same query.
+ATOM_TWINS = {
+    "public.cases": "feeds.cases_atom",
+    "public.listings": "feeds.listings_atom",
+    "public.batches": "feeds.batches_atom",
+}
 
 FILTER_LABELS = {"year": "{}年", "district": "{}", "type": "{}", "kind": "{}"}
 
@@ -77,6 +87,7 @@ def _list_page(full: str, fragment: str, csv_endpoint: str, json_endpoint: str, 
     context["filters_oob"] = is_htmx() and request.headers.get("HX-Trigger") != "filter-form"
     context["csv_url"] = url_with(csv_endpoint, page=None, per_page=None)
     context["json_url"] = url_with(json_endpoint, page=request.args.get("page") or None)
+    context["atom_url"] = url_with(ATOM_TWINS[request.endpoint], page=request.args.get("page") or None)
     response = render(full, fragment, **context)
     if clean_url is not None:  # htmx pushes this URL into the address bar instead
         response.headers["HX-Push-Url"] = clean_url

@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render
+from blueprints.atom import feed, site_title
+from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from domain import feeds
 from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
 from models import Case, Listing
@@ -138,4 +140,28 @@ def search_json():
         results.append(item)
     return jsonify(
         {"q": outcome.q, "total": outcome.total, "page": outcome.page, "per_page": outcome.per_page, "results": results}
+    )
+
+
+@bp.get("/search.atom")
+def search_atom():
+    """The search as a feed: the same query, filters and order as /search."""
+    outcome, error = _search()
+    if error:
+        raise ParameterError(error)
+    assert outcome is not None
+    if outcome.plan.mode == "too_short":
+        raise ParameterError(outcome.message or "搜索词太短")
+    entries = []
+    for hit in outcome.hits:
+        record = hit.record
+        url = _url(record, external=True)
+        entries.append(feeds.case_entry(record, url) if isinstance(record, Case) else feeds.listing_entry(record, url))
+    q = request.args.get("q", "").strip()
+    return feed(
+        title=site_title(f"搜索“{q[:30]}”" if q else "搜索"),
+        subtitle="与搜索页相同的搜索词、筛选条件和顺序",
+        self_path=url_with("search.search_atom", page=request.args.get("page") or None),
+        page_path=url_with("search.search", page=request.args.get("page") or None),
+        entries=entries,
     )

@@ -4,70 +4,18 @@ types a code into the box on the home page and reads the verdict card."""
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from app import create_app
-from domain import clock
-from extensions import db
-from models import Listing
-from tests.builders import case_row, credit_code, listing_row, load
+from tests.builders import credit_code
 from tests.conftest import FIXED_TODAY
-from tests.e2e.test_publish_flow import CHROMIUM, browser, free_port  # noqa: F401  (browser is a fixture)
+from tests.e2e.conftest import EXPIRED, LISTED
+from tests.e2e.test_publish_flow import CHROMIUM
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
 
-LISTED = "兰州鼎盛劳务有限公司"
-EXPIRED = "兰州示例到期劳务有限公司"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch) -> Iterator[str]:
-    """The application on a free port with a listing in force, an expired one and a case."""
-    monkeypatch.setattr(clock, "today", lambda: FIXED_TODAY)
-    app = create_app(
-        {
-            "SECRET_KEY": "e2e",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
-            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-            "SAMPLE_DATA": False,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        db.create_all()
-        load("cases", [case_row()])
-        load(
-            "listings",
-            [
-                listing_row(),
-                listing_row(
-                    单位名称=EXPIRED,
-                    统一社会信用代码=credit_code(77),
-                    决定文书号="兰人社失信〔2023〕7号",
-                    列入日期="2023-01-10",
-                ),
-            ],
-        )
-        expired = db.session.scalar(select(Listing).where(Listing.enterprise_name == EXPIRED))
-        assert expired.expires_on < FIXED_TODAY
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
 
 
 def ask(page, base: str, typed: str) -> str:
@@ -80,7 +28,8 @@ def ask(page, base: str, typed: str) -> str:
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_verdict_card_for_each_kind_of_code(site, browser, viewport):  # noqa: F811
+def test_verdict_card_for_each_kind_of_code(public_site, browser, viewport):
+    site = public_site.url
     page = browser.new_page(viewport=viewport)
     as_of = f"截至{FIXED_TODAY.year}年{FIXED_TODAY.month}月{FIXED_TODAY.day}日"
 
@@ -113,7 +62,8 @@ def test_verdict_card_for_each_kind_of_code(site, browser, viewport):  # noqa: F
     page.close()
 
 
-def test_verdict_prints_as_a_dated_page(site, browser):  # noqa: F811
+def test_verdict_prints_as_a_dated_page(public_site, browser):
+    site = public_site.url
     page = browser.new_page(viewport=DESKTOP)
     page.goto(f"{site}/check?q={credit_code(2)}")
     page.emulate_media(media="print")
