@@ -52,10 +52,24 @@ def check_credit_code(value: str) -> str:
         raise FieldError(f"统一社会信用代码首位（登记管理部门代码）应为1–9、A、N或Y，不能是“{code[0]}”")
     if not code[2:8].isdigit():
         raise FieldError("统一社会信用代码第3–8位（行政区划码）应为数字")
-    expected = uscc.calc_check_digit(code[:17])
+    expected = credit_code_check_character(code)
     if code[17] != expected:
         raise FieldError(f"统一社会信用代码校验位错误：“{code}”的末位应为“{expected}”，请核对是否录入有误")
     return code
+
+
+def credit_code_check_character(code: str) -> str | None:
+    """The check character (MOD 31-3) that an 18-character code's first 17 call
+    for, or None if those are not shaped like a credit code at all."""
+    code = normalize_credit_code(code)
+    if (
+        len(code) != 18
+        or code[0] not in _REGISTRATION_AUTHORITIES
+        or not code[2:8].isdigit()
+        or any(c not in CREDIT_CODE_ALPHABET for c in code[:17])
+    ):
+        return None
+    return uscc.calc_check_digit(code[:17])
 
 
 def looks_like_registration_number(value: str) -> bool:

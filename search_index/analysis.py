@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from whoosh.analysis import Token, Tokenizer
-
 # Full-width ASCII (U+FF01–U+FF5E) and the ideographic space fold to ASCII;
 # upper-case ASCII folds to lower case. One character in, one character out.
 _FOLD = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -44,8 +42,8 @@ def is_cjk(char: str) -> bool:
 
 def terms(text: str | None) -> list[str]:
     """The index terms of a text, in order: overlapping CJK bigrams (a lone CJK
-    character stays a unigram) and whole ASCII letter/digit runs. The fast path
-    used when indexing; ``CJKBigramTokenizer`` yields the same terms."""
+    character stays a unigram) and whole ASCII letter/digit runs: the terms of
+    the ``BigramText`` fields."""
     out: list[str] = []
     for match in _RUN.finditer(fold(text)):
         run = match.group()
@@ -54,51 +52,6 @@ def terms(text: str | None) -> list[str]:
         else:
             out.extend([run[i : i + 2] for i in range(len(run) - 1)])
     return out
-
-
-class CJKBigramTokenizer(Tokenizer):
-    """A Whoosh tokenizer producing the terms of ``terms()`` with consecutive
-    positions and character offsets into the original text."""
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        folded = fold(value)
-        position = start_pos
-        for match in _RUN.finditer(folded):
-            run, start = match.group(), match.start()
-            if run[0] < "\x80" or len(run) == 1:
-                pieces = [(run, start, match.end())]
-            else:
-                pieces = [(run[i : i + 2], start + i, start + i + 2) for i in range(len(run) - 1)]
-            for text, begin, end in pieces:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[begin:end]
-                if positions:
-                    token.pos = position
-                if chars:
-                    token.startchar = start_char + begin
-                    token.endchar = start_char + end
-                position += 1
-                yield token
-
-
-def CJKBigramAnalyzer() -> CJKBigramTokenizer:  # noqa: N802 - named like Whoosh's analyzers
-    return CJKBigramTokenizer()
 
 
 # --- names ---------------------------------------------------------------------------
@@ -147,12 +100,14 @@ def core_name(name: str | None) -> str:
     return text
 
 
-def normalize_query(text: str) -> str:
-    """A query as typed, folded, with markup-like and operator characters turned
-    into spaces and the length capped."""
-    text = fold(text)[:200]
-    text = re.sub(r"[\"'“”‘’<>{}^~*?\\|&!+=:;，。、,.；：！？（）()【】\[\]〔〕《》\s\u200b-\u200f\ufeff]+", " ", text)
-    return " ".join(text.split())
+_OPENING = str.maketrans({c: "〔" for c in "[(【{<《〔"} | {c: "〕" for c in "])】}>》〕"})
+
+
+def docno_key(text: str | None) -> str:
+    """A decision number folded for comparison: any bracket style as 〔〕, no
+    spaces, so 兰人社失信[2025]3号 and 兰人社失信（2025）3号 are the same and
+    〔2025〕4号 never matches 〔2020〕254号."""
+    return re.sub(r"\s+", "", fold(text).translate(_OPENING))
 
 
 # --- pinyin (for “did you mean”) ----------------------------------------------------
@@ -167,6 +122,12 @@ def char_pinyin(char: str) -> str:
 
     reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
     return reading[0] if reading else ""
+
+
+def warm_up() -> None:
+    """Load the pinyin dictionary now (about 0.7 s) rather than in the first
+    search that finds nothing and asks for suggestions."""
+    char_pinyin("恒")
 
 
 def pinyin_terms(text: str) -> list[str]:

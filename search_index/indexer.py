@@ -116,7 +116,17 @@ def _point_current(root: str, path: str) -> None:
 
 
 def open_index(directory: str):
-    return FileStorage(directory).open_index(indexname=INDEX_NAME)
+    # With the schema given, Whoosh skips unpickling the one stored in the index:
+    # an index written by an older version still opens (and `check` reports it).
+    return FileStorage(directory).open_index(indexname=INDEX_NAME, schema=make_schema())
+
+
+def schema_version(directory: str) -> int:
+    try:
+        with open(_version_path(directory), encoding="utf-8") as handle:
+            return int(handle.read().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
 
 
 def ensure_index() -> str:
@@ -400,11 +410,7 @@ def check() -> CheckResult:
     if path is None:
         result.problems.append("搜索索引尚未建立（运行 flask search reindex）")
     else:
-        try:
-            with open(_version_path(path), encoding="utf-8") as handle:
-                version = int(handle.read().strip() or 0)
-        except (FileNotFoundError, ValueError):
-            version = 0
+        version = schema_version(path)
         if version != SCHEMA_VERSION:
             result.problems.append(
                 f"索引结构版本为 {version}，当前版本为 {SCHEMA_VERSION}（运行 flask search reindex）"

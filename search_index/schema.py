@@ -6,23 +6,24 @@ from collections import Counter
 
 from whoosh import fields, formats
 
-from search_index.analysis import CJKBigramAnalyzer, terms
+from search_index.analysis import terms
 
 # Bump when the schema or the analysis changes: `flask search check` then asks
 # for a `search reindex`.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class BigramText(fields.FieldType):
-    """Text searched by fragments: CJK bigrams, postings without positions or
-    frequencies (a fragment is verified against the text itself, which is exact
-    and cheaper than positional phrase matching in pure Python)."""
+    """Text searched by fragments: the terms of ``analysis.terms`` (CJK bigrams,
+    whole letter/digit runs), postings without positions or frequencies (a
+    fragment is verified against the text itself, which is exact and cheaper than
+    positional phrase matching in pure Python). Queries are never parsed by
+    Whoosh, so the field needs no analyzer."""
 
     def __init__(self, stored: bool = False):
-        super().__init__(formats.Existence(), CJKBigramAnalyzer(), scorable=False, stored=stored)
+        super().__init__(formats.Existence(), None, scorable=False, stored=stored)
 
     def index(self, value, **kwargs):
-        # Same terms as the analyzer, without building a Token per term.
         for term in Counter(terms(value)):
             yield term.encode("utf-8"), 1, 1.0, b""
 
@@ -35,11 +36,8 @@ def make_schema() -> fields.Schema:
         name=BigramText(),
         people=BigramText(),  # 法定代表人 and 责任人员
         text=BigramText(),  # facts, handling, reason, basis
-        # Exact look-ups: the full name and the name without its legal form,
-        # credit code / registration number, the bracket-blind decision number.
+        # The full name and the name without its legal form (the "exact name" rank).
         name_exact=fields.KEYWORD(commas=True),
-        credit_code=fields.KEYWORD(commas=True),
-        document_no=fields.KEYWORD(commas=True),
         name_py=fields.KEYWORD(),  # pinyin syllable pairs of the name, for homophones
         # Facets and filters.
         district=fields.ID(stored=True, sortable=True),

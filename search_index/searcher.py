@@ -18,26 +18,36 @@ import contextlib
 import datetime as dt
 import io
 import os
+import re
 import threading
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.reading import TermNotFound
 
+from search_index.analysis import is_cjk, terms
 from search_index.documents import LISTING
-from search_index.indexer import current_dir, index_root, open_index
+from search_index.indexer import current_dir, index_root, open_index, schema_version
+from search_index.schema import SCHEMA_VERSION
 
 _lock = threading.Lock()
 _cache: dict[str, Snapshot] = {}
 _cache_pid = os.getpid()
 _segment_tables: dict[str, SegmentTable] = {}
 
-POSTINGS_CACHE_BYTES = 8 << 20  # decoded posting lists kept per snapshot (8 bytes a posting)
+POSTINGS_CACHE_BYTES = 8 << 20
+TEXT_COLUMNS = ("name", "core", "short", "people", "docno", "code", "text")
+INDEXED_FIELDS = ("name", "people", "text")  # with bigram postings; the others are scanned
+PREFIX_TERMS = 200  # terms a trailing letter/digit run may expand to
+MEMO_VERIFIED_ABOVE = 20_000  # candidates; fewer are verified on every query
+MEMO_VERIFIED = (
+    8  # verified match lists kept per snapshot  # decoded posting lists kept per snapshot (8 bytes a posting)
+)
 
 
 class TextColumn:
@@ -129,10 +139,13 @@ class SegmentTable:
         "days",
         "listed",
         "expires",
+        "amounts",
         "name",
         "core",
         "short",
         "people",
+        "docno",
+        "code",
         "text",
         "combo",
         "combo_keys",
@@ -146,46 +159,49 @@ class SegmentTable:
         self.days = array("q", self.ids)
         self.listed = array("q", self.ids)
         self.expires = array("q", self.ids)
+        self.amounts = array("d", bytes(8 * size))
         self.combo = array("l", bytes(array("l").itemsize * size))
         # Texts go straight into one buffer per field: keeping 100,000 small
         # strings alive while the stored documents are read would leave the
         # heap fragmented long after they are joined.
-        writers = [io.StringIO() for _ in range(5)]
-        bounds = [array("l", [0]) for _ in range(5)]
-        positions = [0] * 5
+        writers = [io.StringIO() for _ in TEXT_COLUMNS]
+        bounds = [array("l", [0]) for _ in TEXT_COLUMNS]
+        positions = [0] * len(TEXT_COLUMNS)
         starts: dict[str, array] = {}
         keys: dict[tuple, int] = {}
         stored = reader.stored_fields
+        nan = float("nan")
         for docnum in range(size):
             fields = stored(docnum)
-            (record_id, name, core, short, person, text, day, listed, expires, district, year, types, _batch) = fields[
+            (record_id, name, core, short, person, docno, code, text, day, listed, expires, amount, *facets) = fields[
                 "row"
             ]
+            district, year, types, _batch = facets
             kind = 1 if fields["kind"] == LISTING else 0
             self.kinds[docnum] = kind
             self.ids[docnum] = record_id
-            for field_number, value in enumerate((name, core, short, person, text)):
+            for field_number, value in enumerate((name, core, short, person, docno, code, text)):
                 writers[field_number].write(value)
                 writers[field_number].write("\x00")
                 positions[field_number] += len(value) + 1
                 bounds[field_number].append(positions[field_number])
             self.days[docnum], self.listed[docnum], self.expires[docnum] = day, listed, expires
+            self.amounts[docnum] = nan if amount is None else amount
             key = (kind, district, year, tuple(types))
             number = keys.get(key)
             if number is None:
                 number = keys[key] = len(keys)
             self.combo[docnum] = number
             # Where a name (or the name without its place prefix) begins: the
-            # candidates of the "starts with the query" boost.
+            # candidates of the "starts with the query" rank.
             for prefix in {name[:2], short[:2]}:
                 found = starts.get(prefix)
                 if found is None:
                     found = starts[prefix] = array("l")
                 found.append(docnum)
         self.starts = starts
-        self.name, self.core, self.short, self.people, self.text = (
-            TextColumn(writer.getvalue(), bound) for writer, bound in zip(writers, bounds, strict=True)
-        )
+        for name, writer, bound in zip(TEXT_COLUMNS, writers, bounds, strict=True):
+            setattr(self, name, TextColumn(writer.getvalue(), bound))
         self.combo_keys = list(keys)  # number → (kind, district, year, types)
 
 
@@ -229,8 +245,9 @@ class Snapshot:
         self.days = _joined("q", [t.days for t in tables])
         self.listed = _joined("q", [t.listed for t in tables])
         self.expires = _joined("q", [t.expires for t in tables])
+        self.amounts = _joined("d", [t.amounts for t in tables])
         offsets = [offset for _, offset in self.tables]
-        for name in ("name", "core", "short", "people", "text"):
+        for name in TEXT_COLUMNS:
             columns = [getattr(t, name) for t in tables]
             if not columns:
                 column = TextColumn("", array("l", [0]))
@@ -258,14 +275,18 @@ class Snapshot:
         if deleted:
             order = [d for d in order if d not in self.deleted]
         self.order = array("l", order)
-        self.rank = array("l", bytes(array("l").itemsize * self.size))
-        rank = self.rank
-        for position, docnum in enumerate(order):
-            rank[docnum] = position
+        self.rank = _inverse(order, self.size)
+        # By amount, high to low, unknown amounts last; newest first among equals.
+        amounts = self.amounts
+        by_amount = sorted(
+            order, key=lambda d: -amounts[d] if amounts[d] == amounts[d] else float("inf")
+        )  # stable: keeps newest first
+        self.rank_amount = _inverse(by_amount, self.size)
         self.live_count = len(self.order)
         # NumPy views for the set algebra of a query (masks of ``size`` booleans).
         self.combo_np = np.frombuffer(self.combo, dtype=np.int64) if self.size else np.zeros(0, np.int64)
         self.rank_np = np.frombuffer(self.rank, dtype=np.int64) if self.size else np.zeros(0, np.int64)
+        self.rank_amount_np = np.frombuffer(self.rank_amount, dtype=np.int64) if self.size else np.zeros(0, np.int64)
         self.live_mask = np.ones(self.size, dtype=bool)
         if deleted:
             self.live_mask[list(deleted)] = False
@@ -303,6 +324,113 @@ class Snapshot:
             found -= self.deleted
         return found
 
+    # -- matching: what the query module asks
+    def find(self, fieldname: str, text: str) -> np.ndarray:
+        """A mask of the live documents having ``text`` (folded, two or more
+        characters) in a field."""
+        column = getattr(self, fieldname)
+        if fieldname not in INDEXED_FIELDS:
+            return self.mask(self.verify(column, None, text))
+        if len(text) == 2 and is_cjk(text[0]) and is_cjk(text[1]):
+            # The text is one whole term (a CJK pair): its posting list is the answer.
+            return self.mask(self.postings(fieldname, text)) & self.live_mask
+        candidates = self._candidates(fieldname, text)
+        if candidates is not None and len(candidates) < MEMO_VERIFIED_ABOVE:
+            return self.mask(self.verify(column, candidates, text))
+        # A text nearly every document has (有限公司): verify once per generation.
+        key = (fieldname, text)
+        with self.memo_lock:
+            memo: OrderedDict = self.memo.setdefault("verified", OrderedDict())
+            found = memo.get(key)
+            if found is not None:
+                memo.move_to_end(key)
+                return found.copy()
+        found = self.mask(self.verify(column, candidates, text))
+        with self.memo_lock:
+            memo[key] = found
+            while len(memo) > MEMO_VERIFIED:
+                memo.popitem(last=False)
+        return found.copy()
+
+    def find_within(self, fieldname: str, text: str, within: np.ndarray) -> np.ndarray:
+        """Like ``find`` for any text (one character too), checked only in the
+        documents of the mask ``within``."""
+        return self.mask(self.verify(getattr(self, fieldname), np.flatnonzero(within).tolist(), text))
+
+    def _candidates(self, fieldname: str, text: str) -> Sequence[int] | None:
+        """Docnums that may contain ``text`` in a field: the posting list of its
+        rarest term. None if it has no usable term (then every document is a
+        candidate)."""
+        best: Sequence[int] | None = None
+        best_size = None
+        best_token = None
+        for token in terms(text):
+            if token[0] < "\x80":
+                if text.startswith(token):
+                    # Letters or digits the text starts with may be the end of a longer
+                    # run in the document (2025 in 12025): no term to look up.
+                    continue
+                if text.endswith(token):  # may continue beyond what was typed: all terms it starts
+                    expanded = self.expand_prefix(fieldname, token, limit=PREFIX_TERMS + 1)
+                    if len(expanded) > PREFIX_TERMS:
+                        continue  # too common a start to be worth looking up
+                    size = sum(self.doc_frequency(fieldname, t) for t in expanded)
+                    if best_size is None or size < best_size:
+                        ids: list[int] = []
+                        for term in expanded:
+                            ids.extend(self.postings(fieldname, term))
+                        best, best_size, best_token = ids, size, None
+                    continue
+            elif len(token) == 1:  # a lone CJK character: indexed only when it stands alone
+                continue
+            size = self.doc_frequency(fieldname, token)
+            if size == 0:
+                return []
+            if best_size is None or size < best_size:
+                best, best_size, best_token = None, size, token
+        if best_token is not None:
+            best = self.postings(fieldname, best_token)
+        return best
+
+    def name_whole(self, matched: np.ndarray, text: str) -> np.ndarray:
+        """Documents of ``matched`` whose full name, or name without its legal
+        form, is ``text``."""
+        return matched & self.mask(self.postings("name_exact", re.sub(r"\s+", "", text)))
+
+    def name_starts(self, matched: np.ndarray, text: str) -> np.ndarray:
+        """Documents of ``matched`` whose name, or name without its place prefix,
+        starts with ``text``: look where there are fewer to look."""
+        begins = np.frombuffer(self.name_start_docs(text[:2]), dtype=np.int64)
+        named = np.flatnonzero(matched)
+        pool = named if len(named) < len(begins) else begins[matched[begins]]
+        name, short = self.name, self.short
+        return self.mask([d for d in pool.tolist() if name.startswith(d, text) or short.startswith(d, text)])
+
+    def person_whole(self, matched: np.ndarray, text: str) -> np.ndarray:
+        """Documents of ``matched`` with a person named exactly ``text``."""
+        people = self.people
+        return self.mask([d for d in np.flatnonzero(matched).tolist() if text in people.get(d).split(" ")])
+
+    def whole(self, fieldname: str, matched: np.ndarray, text: str) -> np.ndarray:
+        """Documents of ``matched`` whose field (or one of its space-separated
+        values) is ``text``."""
+        column = getattr(self, fieldname)
+        return self.mask([d for d in np.flatnonzero(matched).tolist() if text in column.get(d).split(" ")])
+
+    def top(self, docs: np.ndarray, count: int, sort: str | None = None) -> list[int]:
+        """The first ``count`` documents of a mask, newest first (or in the
+        order of ``sort``: "date", "-amount", "amount")."""
+        index = np.flatnonzero(docs)
+        if count <= 0 or not len(index):
+            return []
+        ranks = (self.rank_amount_np if sort in ("-amount", "amount") else self.rank_np)[index]
+        if sort in ("date", "amount"):
+            ranks = -ranks
+        if count < len(index):
+            chosen = np.argpartition(ranks, count - 1)[:count]
+            index, ranks = index[chosen], ranks[chosen]
+        return index[np.argsort(ranks, kind="stable")][:count].tolist()
+
     # -- postings
     def postings(self, fieldname: str, term: str) -> array:
         """Global docnums having ``term`` in ``fieldname`` (deleted ones included:
@@ -331,7 +459,7 @@ class Snapshot:
                 self._postings_bytes -= len(dropped) * dropped.itemsize
         return result
 
-    def name_starts(self, prefix: str) -> array:
+    def name_start_docs(self, prefix: str) -> array:
         """Docnums whose name, or name without its place prefix, starts with
         ``prefix`` (two characters)."""
         out = array("l")
@@ -384,6 +512,14 @@ def _all_ids(matcher, offset: int) -> Iterable[int]:
     return [offset + i for i in matcher.all_ids()]
 
 
+def _inverse(order: list[int], size: int) -> array:
+    """position of each docnum in ``order`` (docnums not in it: 0, never asked)."""
+    rank = array("l", bytes(array("l").itemsize * size))
+    for position, docnum in enumerate(order):
+        rank[docnum] = position
+    return rank
+
+
 def _joined(typecode: str, arrays: list[array]) -> array:
     if len(arrays) == 1:
         return arrays[0]
@@ -406,8 +542,8 @@ def snapshot() -> Snapshot | None:
             _segment_tables.clear()
             _cache_pid = os.getpid()
     directory = current_dir(root)
-    if directory is None:
-        return None
+    if directory is None or schema_version(directory) != SCHEMA_VERSION:
+        return None  # not built yet, or built by an older version: `search reindex`
     current = _cache.get(root)
     if current is not None and current.directory == directory:
         try:

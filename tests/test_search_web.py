@@ -78,7 +78,7 @@ def test_did_you_mean_links_to_the_suggestion(client, data):
 
 def test_json_answer_has_the_shape_of_the_brief(client, data):
     answer = client.get("/api/v1/search?q=恒达&per_page=5").get_json()
-    assert set(answer) == {"q", "total", "page", "per_page", "results"}
+    assert set(answer) == {"q", "total", "page", "per_page", "sort", "results"}
     assert answer["q"] == "恒达" and answer["total"] == 2 and answer["page"] == 1 and answer["per_page"] == 5
     kinds = {item["kind"]: item for item in answer["results"]}
     case, listing = kinds["case"], kinds["listing"]
