@@ -4,6 +4,7 @@ the results fragment with the facet counts swapped out of band."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
@@ -20,6 +21,14 @@ from search_index.query import KIND_PARAMS
 
 bp = Blueprint("search", __name__)
 bp.add_app_template_global(url_with, "url_with")
+
+
+@bp.after_request
+def _served_by(response):
+    # For benchmarks (GONGSHI_SERVED_BY_HEADER=1): proof that every worker answered.
+    if current_app.config.get("SERVED_BY_HEADER"):
+        response.headers["X-Served-By"] = str(os.getpid())
+    return response
 
 
 @bp.record_once

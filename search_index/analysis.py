@@ -1,11 +1,11 @@
-"""Text analysis for Chinese search: width folding, CJK bigrams, legal-form
-suffixes and pinyin.
+"""Text analysis for Chinese search: width folding, legal-form suffixes,
+decision-number keys and pinyin.
 
-Whoosh's default analyzer keeps a run of Chinese characters as one token, so a
-search for 恒达 never finds 兰州恒达建筑工程有限公司. As Lucene's CJKAnalyzer does,
-we cut every run of CJK characters into overlapping pairs (恒达 达建 建筑 …) and
-keep ASCII runs whole: any fragment of two or more characters is then the
-sequence of its own pairs, so every fragment can be found.
+Chinese has no spaces between words, so search is by fragment: the match files
+index every pair of adjacent characters (``matchfile.pair_keys``), and any
+fragment of two or more characters is found through its rarest pair, then
+compared byte for byte — 恒达建 crosses the words 恒达|建筑 and is still found,
+which word segmentation would miss.
 
 ``fold`` maps one character to one character (full-width → ASCII, A–Z → a–z),
 so offsets in folded text are offsets in the original: highlighting relies on it.
@@ -38,20 +38,6 @@ def fold(text: str | None) -> str:
 
 def is_cjk(char: str) -> bool:
     return bool(_CJK_CHAR.match(char))
-
-
-def terms(text: str | None) -> list[str]:
-    """The index terms of a text, in order: overlapping CJK bigrams (a lone CJK
-    character stays a unigram) and whole ASCII letter/digit runs: the terms of
-    the ``BigramText`` fields."""
-    out: list[str] = []
-    for match in _RUN.finditer(fold(text)):
-        run = match.group()
-        if run[0] < "\x80" or len(run) == 1:
-            out.append(run)
-        else:
-            out.extend([run[i : i + 2] for i in range(len(run) - 1)])
-    return out
 
 
 # --- names ---------------------------------------------------------------------------

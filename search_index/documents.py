@@ -3,7 +3,6 @@ records (plus one for a chunk's responsible persons), never one per record."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from sqlalchemy import select
 from domain.validation import normalize_credit_code
 from extensions import db
 from models import Case, Listing, ListingPerson
-from search_index.analysis import core_name, docno_key, fold, pinyin_terms
+from search_index.analysis import core_name, docno_key, fold
 
 CASE = "case"
 LISTING = "listing"
@@ -105,17 +104,13 @@ def key_of(kind: str, record_id: int) -> str:
     return f"{kind}:{record_id}"
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"[\s,]+", "", text)
-
-
 def _codes(credit_code: str | None, reg_no: str | None) -> str:
     """Credit code and registration number, folded, space-separated."""
     return " ".join(fold(normalize_credit_code(c)) for c in (credit_code, reg_no) if c)
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(text.replace("\x00", " ").split())
 
 
 def _date_ord(day) -> int:
@@ -152,15 +147,6 @@ def _document(
     return {
         "key": key_of(kind, record_id),
         "kind": kind,
-        "name": name_f,
-        "people": people_f,
-        "text": text_f,
-        "name_exact": ",".join({_compact(name_f), _compact(core_f)} - {""}),
-        "name_py": " ".join(set(pinyin_terms(core_f))),
-        "district": district or "",
-        "year": str(year or ""),
-        "vtype": ",".join(types),
-        "batch": str(batch_id),
         "rev": revision,
         # The match table row (ROW_FIELDS): everything a query needs without another read.
         "row": (

@@ -33,9 +33,9 @@ from domain.visibility import is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
 from models import Case, Listing
-from search_index.analysis import char_pinyin, pinyin_terms, terms
+from search_index.analysis import char_pinyin, pinyin_terms
 from search_index.documents import CASE, LISTING
-from search_index.searcher import Snapshot, acquire
+from search_index.searcher import FieldMatch, Snapshot, acquire
 from search_index.syntax import (
     CODE,
     DOCNO,
@@ -128,15 +128,15 @@ class Outcome:
 # --- matching -------------------------------------------------------------------------
 
 
-def _levels(snap: Snapshot, fieldname: str, found: np.ndarray, text: str) -> list[tuple[int, np.ndarray]]:
-    """The tiers of the documents having ``text`` in a field, worst first."""
+def _levels(fieldname: str, found: FieldMatch) -> list[tuple[int, np.ndarray]]:
+    """The tiers of the documents where a text occurs in a field, worst first."""
     if fieldname == NAME:
-        return [(NAME_HAS, found), (NAME_STARTS, snap.name_starts(found, text)), (EXACT, snap.name_whole(found, text))]
+        return [(NAME_HAS, found.mask), (NAME_STARTS, found.starts()), (EXACT, found.whole())]
     if fieldname == PEOPLE:
-        return [(PERSON_HAS, found), (PERSON_EXACT, snap.person_whole(found, text))]
+        return [(PERSON_HAS, found.mask), (PERSON_EXACT, found.whole())]
     if fieldname in (DOCNO, CODE):
-        return [(NUMBER_HAS, found), (EXACT, snap.whole(fieldname, found, text))]
-    return [(FACTS, found)]
+        return [(NUMBER_HAS, found.mask), (EXACT, found.whole())]
+    return [(FACTS, found.mask)]
 
 
 def _term(snap: Snapshot, term: Term, within: np.ndarray | None, tiers: np.ndarray | None = None) -> np.ndarray:
@@ -146,16 +146,16 @@ def _term(snap: Snapshot, term: Term, within: np.ndarray | None, tiers: np.ndarr
     for fieldname in term.fields:
         text = term.text_in(fieldname)
         if len(text) >= 2:
-            found = snap.find(fieldname, text)
+            found = snap.match(fieldname, text)
         elif within is not None and text:
-            found = snap.find_within(fieldname, text, within)
+            found = snap.match_within(fieldname, text, within)
         else:
             continue
-        if not found.any():
+        if not found.parts:
             continue
-        out |= found
+        out |= found.mask
         if tiers is not None:
-            for level, docs in _levels(snap, fieldname, found, text):
+            for level, docs in _levels(fieldname, found):
                 np.minimum(tiers, level, out=tiers, where=docs)
     return out
 
@@ -284,17 +284,21 @@ def _page(
 # --- suggestions ----------------------------------------------------------------------
 
 
-def _pinyin_suggestions(snap: Snapshot, part: str, visible, limit: int = 3) -> list[str]:
+def _pinyin_suggestions(snap: Snapshot, part: str, visible: np.ndarray, limit: int = 3) -> list[str]:
     """Names that sound like the query (恒大 → 恒达): the name fragments whose
     syllables equal the query's."""
     syllables = [char_pinyin(c) for c in part]
     if len(part) < 2 or len(part) > 8 or not all(syllables):
         return []
-    pairs = pinyin_terms(part)
-    rarest = min(pairs, key=lambda t: snap.doc_frequency("name_py", t))
+    candidates = None
+    for pair in set(pinyin_terms(part)):
+        docs = snap.pinyin_docs(pair)
+        candidates = docs if candidates is None or len(docs) < len(candidates) else candidates
+    if candidates is None:
+        return []
     found: Counter = Counter()
-    for d in islice((d for d in snap.postings("name_py", rarest) if visible(d)), 500):
-        core = snap.core.get(d)
+    for d in islice((d for d in candidates.tolist() if visible[d]), 500):
+        core = snap.core_name(d)
         for i in range(len(core) - len(part) + 1):
             window = core[i : i + len(part)]
             if window != part and all(char_pinyin(c) == s for c, s in zip(window, syllables, strict=True)):
@@ -302,23 +306,25 @@ def _pinyin_suggestions(snap: Snapshot, part: str, visible, limit: int = 3) -> l
     return [text for text, _ in found.most_common(limit)]
 
 
-def _partial_matches(snap: Snapshot, part: str, visible) -> list[int]:
-    """Records whose name shares the most bigrams with a query nothing matches
-    in full: shown under a label saying so."""
-    bigrams = [t for t in dict.fromkeys(terms(part)) if len(t) == 2 or t[0] < "\x80"]
-    if len(bigrams) < 2:
+def _partial_matches(snap: Snapshot, part: str, visible: np.ndarray) -> list[int]:
+    """Records whose name shares the most character pairs with a query nothing
+    matches in full: shown under a label saying so."""
+    pairs = list(dict.fromkeys(part[i : i + 2] for i in range(len(part) - 1) if " " not in part[i : i + 2]))
+    if len(pairs) < 2:
         return []
-    usable = [t for t in bigrams if snap.doc_frequency("name", t) <= max(1000, snap.live_count // 10)]
-    tally: Counter = Counter()
-    for term in usable:
-        tally.update(d for d in snap.postings("name", term) if visible(d))
-    if not tally:
+    common = max(1000, snap.live_count // 10)
+    lists = [docs for docs in (snap.pair_docs("name", pair) for pair in pairs) if 0 < len(docs) <= common]
+    if not lists:
         return []
-    best = max(tally.values())
-    threshold = max(1, best - 1) if best > 1 else 1
-    keep = [d for d, n in tally.items() if n >= threshold]
-    keep.sort(key=lambda d: (-tally[d], snap.rank[d]))
-    return keep
+    tally = np.bincount(np.concatenate(lists), minlength=snap.size)
+    tally[~visible] = 0
+    best = int(tally.max())
+    if best == 0:
+        return []
+    keep = np.flatnonzero(tally >= (max(1, best - 1) if best > 1 else 1))
+    # Most pairs in common first, then newest.
+    order = np.lexsort((-snap.ids[keep], -snap.days[keep].astype(np.int64), -tally[keep]))
+    return keep[order].tolist()
 
 
 # --- the search -----------------------------------------------------------------------
@@ -396,15 +402,10 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     clauses = max(1, len(query.clauses))
 
     if outcome.total == 0 and query.simple:
-        hidden = snap.hidden_listings(today)
-        combo = snap.combo
-
-        def visible_doc(d: int) -> bool:
-            return d not in snap.deleted and d not in hidden and combo[d] in allowed
-
+        allowed_now = visible & _combo_mask(snap, allowed)[snap.combo_np]
         part = max((term.text for term in query.terms), key=len)
-        outcome.suggestions = _pinyin_suggestions(snap, part, visible_doc)
-        partial = _partial_matches(snap, part, visible_doc)
+        outcome.suggestions = _pinyin_suggestions(snap, part, allowed_now)
+        partial = _partial_matches(snap, part, allowed_now)
         if partial:
             outcome.partial = True
             outcome.total = len(partial)
@@ -414,7 +415,7 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     outcome.hits = [
         Hit(
             LISTING if snap.kinds[d] else CASE,
-            snap.ids[d],
+            int(snap.ids[d]),
             round(1.0 - tier / clauses / 10, 3) if query.mode != "empty" else 1.0,
             tier,
         )

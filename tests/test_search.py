@@ -14,8 +14,8 @@ from domain.publishing import apply_search_outbox, correct_record, record_fields
 from extensions import db
 from models import Case, Listing
 from search_index import Filters, QueryError, search
-from search_index.analysis import core_name, fold, terms
-from search_index.schema import BigramText
+from search_index.analysis import core_name, fold
+from search_index.matchfile import pair_keys
 from search_index.syntax import parse
 from tests.builders import case_row, credit_code, listing_row, load
 
@@ -55,15 +55,12 @@ def cases(app):
 # --- analysis -------------------------------------------------------------------------
 
 
-def test_bigrams_overlap_and_ascii_runs_stay_whole():
-    assert terms("恒达建筑") == ["恒达", "达建", "建筑"]
-    assert terms("兰州ABC科技 2025号") == ["兰州", "abc", "科技", "2025", "号"]
-    assert terms("ＡＢＣ１２３") == ["abc123"]  # full width folds to ASCII
-
-
-def test_the_index_field_has_the_terms_of_the_analysis():
-    text = "兰州恒达，ABC建筑"
-    assert [term.decode() for term, *_ in BigramText().index(text)] == list(dict.fromkeys(terms(text)))
+def test_every_pair_of_adjacent_characters_is_a_key_except_across_spaces():
+    keys, offsets = pair_keys("恒达建筑")
+    assert len(keys) == 3 and offsets.tolist() == [0, 3, 6]  # byte offsets in UTF-8
+    keys, offsets = pair_keys("兰州 ab")
+    assert len(keys) == 2 and offsets.tolist() == [0, 7]  # 兰州 and ab; none with the space
+    assert len(set(pair_keys("abab")[0].tolist())) == 2  # ab, ba
 
 
 def test_fold_keeps_offsets():
