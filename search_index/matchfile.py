@@ -79,14 +79,18 @@ class _Postings:
 
     def add(self, keys: np.ndarray, pos: np.ndarray, docs: np.ndarray) -> None:
         self.keys.append(keys)
-        self.pos.append(pos)
+        # Four bytes a position while the texts stay under 4 GiB (the usual case).
+        self.pos.append(pos.astype(np.uint32) if not len(pos) or pos[-1] < 2**32 else pos.astype(np.uint64))
         self.docs.append(docs.astype(np.uint32))
 
     def finish(self, wide: bool) -> dict[str, np.ndarray]:
+        position_type = np.uint64 if wide else np.uint32
         keys = np.concatenate(self.keys) if self.keys else np.zeros(0, np.uint64)
-        pos = np.concatenate(self.pos) if self.pos else np.zeros(0, np.int64)
+        self.keys = []
+        pos = np.concatenate(self.pos, dtype=position_type) if self.pos else np.zeros(0, position_type)
+        self.pos = []
         docs = np.concatenate(self.docs) if self.docs else np.zeros(0, np.uint32)
-        self.keys, self.pos, self.docs = [], [], []
+        self.docs = []
         # Stable: within a key, occurrences stay in text order (position and document ascending).
         order = np.argsort(keys, kind="stable")
         keys, pos, docs = keys[order], pos[order], docs[order]
@@ -96,7 +100,7 @@ class _Postings:
         return {
             "keys": distinct.astype(np.uint64),
             "bounds": bounds,
-            "pos": pos.astype(np.uint64 if wide else np.uint32),
+            "pos": pos,
             "docs": docs,
         }
 

@@ -129,19 +129,21 @@ class Outcome:
 
 
 def _levels(fieldname: str, found: FieldMatch) -> list[tuple[int, np.ndarray]]:
-    """The tiers of the documents where a text occurs in a field, worst first."""
+    """The tiers of the documents where a text occurs in a field, worst first
+    (arrays of docnums)."""
     if fieldname == NAME:
-        return [(NAME_HAS, found.mask), (NAME_STARTS, found.starts()), (EXACT, found.whole())]
+        return [(NAME_HAS, found.docs()), (NAME_STARTS, found.starts()), (EXACT, found.whole())]
     if fieldname == PEOPLE:
-        return [(PERSON_HAS, found.mask), (PERSON_EXACT, found.whole())]
+        return [(PERSON_HAS, found.docs()), (PERSON_EXACT, found.whole())]
     if fieldname in (DOCNO, CODE):
-        return [(NUMBER_HAS, found.mask), (EXACT, found.whole())]
-    return [(FACTS, found.mask)]
+        return [(NUMBER_HAS, found.docs()), (EXACT, found.whole())]
+    return [(FACTS, found.docs())]
 
 
 def _term(snap: Snapshot, term: Term, within: np.ndarray | None, tiers: np.ndarray | None = None) -> np.ndarray:
     """A mask of the documents having ``term``; with ``tiers``, lower each
-    document's tier to the best place the term occurs in it."""
+    document's tier to the best place the term occurs in it. Work is in
+    proportion to the occurrences, not to the size of the index."""
     out = np.zeros(snap.size, dtype=bool)
     for fieldname in term.fields:
         text = term.text_in(fieldname)
@@ -153,10 +155,12 @@ def _term(snap: Snapshot, term: Term, within: np.ndarray | None, tiers: np.ndarr
             continue
         if not found.parts:
             continue
-        out |= found.mask
-        if tiers is not None:
-            for level, docs in _levels(fieldname, found):
-                np.minimum(tiers, level, out=tiers, where=docs)
+        if tiers is None:
+            out[found.docs()] = True
+            continue
+        for level, docs in _levels(fieldname, found):
+            out[docs] = True
+            tiers[docs] = np.minimum(tiers[docs], level)
     return out
 
 
@@ -178,7 +182,7 @@ def _matches(snap: Snapshot, query: ParsedQuery, visible: np.ndarray) -> tuple[n
     for clause in sorted(query.clauses, key=lambda c: not c.indexed):
         found, tiers = _clause(snap, clause, None if clause.indexed else matched)
         matched &= found
-        total += np.where(found, tiers, 0).astype(np.int16)
+        total += tiers  # meaningful where matched (NO_TIER elsewhere)
     for term in query.excluded:
         if matched.any():
             matched &= ~_term(snap, term, matched)

@@ -50,24 +50,28 @@ class FieldMatch:
         self.parts: list[tuple[Segment, np.ndarray, np.ndarray]] = []
         self._mask: np.ndarray | None = None
 
+    def docs(self) -> np.ndarray:
+        """The documents (global docnums; one per occurrence, so with repeats)."""
+        parts = [segment.offset + docs.astype(np.int64) for segment, _, docs in self.parts]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
     @property
     def mask(self) -> np.ndarray:
+        """The documents as a mask (deleted ones included: the caller keeps only visible ones)."""
         if self._mask is None:
-            mask = np.zeros(self.snap.size, dtype=bool)
-            for segment, _, docs in self.parts:
-                mask[segment.offset + docs.astype(np.int64)] = True
-            self._mask = mask & self.snap.live_mask
+            self._mask = np.zeros(self.snap.size, dtype=bool)
+            self._mask[self.docs()] = True
         return self._mask
 
     def _select(self, test) -> np.ndarray:
-        mask = np.zeros(self.snap.size, dtype=bool)
+        out = []
         for segment, positions, docs in self.parts:
             file = segment.file
             starts = file[f"{self.fieldname}.starts"]
             docs64 = docs.astype(np.int64)
             keep = test(file, positions, docs64, starts[docs64], starts[docs64 + 1] - 1)
-            mask[segment.offset + docs64[keep]] = True
-        return mask & self.snap.live_mask
+            out.append(segment.offset + docs64[keep])
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
 
     def whole(self) -> np.ndarray:
         """Documents where the text is the whole field, or a whole space-separated
@@ -76,9 +80,8 @@ class FieldMatch:
         length = self.length
         if self.fieldname == "name":
             return self._select(
-                lambda f, pos, docs, begin, end: (
-                    (pos == begin) & ((pos + length == end) | (f["core_end"][docs] == length))
-                )
+                lambda f, pos, docs, begin, end: (pos == begin)
+                & ((pos + length == end) | (f["core_end"][docs] == length))
             )
         blob_name = f"{self.fieldname}.blob"
 
@@ -273,6 +276,17 @@ class Snapshot:
         if ascending:
             order = order[::-1]
         return candidates[order[:count]].tolist()
+
+    def docnums(self, keys: set[tuple[str, int]]) -> np.ndarray:
+        """The docnums of the given (kind, id) records (deleted ones included)."""
+        if not keys or not self.size:
+            return np.zeros(0, dtype=np.int64)
+        found = np.zeros(self.size, dtype=bool)
+        for code, kind in ((0, "case"), (1, "listing")):
+            wanted = np.fromiter((i for k, i in keys if k == kind), dtype=np.int64)
+            if len(wanted):
+                found |= (self.kinds == code) & np.isin(self.ids, wanted)
+        return np.flatnonzero(found)
 
     # -- suggestions
     def pair_docs(self, fieldname: str, pair: str) -> np.ndarray:

@@ -132,3 +132,12 @@ def test_a_file_round_trips_rows_and_orders(tmp_path):
     assert file["order.amount"].tolist() == [2, 0, 1]  # high to low, unknown last
     assert np.isnan(file["amount"][1])
     assert file.combos[file["combo"][2]] == (1, "七里河区", 2024, ())
+
+
+def test_records_are_found_by_kind_and_id_for_masking(app):
+    publish(1)
+    publish(2)
+    snap = searcher.snapshot()
+    docs = snap.docnums({("case", 1), ("case", 2), ("listing", 1)})
+    assert sorted(int(snap.ids[d]) for d in docs) == [1, 2]
+    assert all(snap.kinds[d] == 0 for d in docs)
