@@ -80,8 +80,9 @@ class FieldMatch:
         length = self.length
         if self.fieldname == "name":
             return self._select(
-                lambda f, pos, docs, begin, end: (pos == begin)
-                & ((pos + length == end) | (f["core_end"][docs] == length))
+                lambda f, pos, docs, begin, end: (
+                    (pos == begin) & ((pos + length == end) | (f["core_end"][docs] == length))
+                )
             )
         blob_name = f"{self.fieldname}.blob"
 
