@@ -191,53 +191,69 @@ def _matches(snap: Snapshot, query: ParsedQuery, visible: np.ndarray) -> tuple[n
 
 # --- filters and facets ---------------------------------------------------------------
 
+# The facet dimensions, in the order of a facet combination (matchfile: kind,
+# district, year, types): (filter attribute, skip name, several values per record).
+# A new facet is one more entry here, in the combination and in Filters.
+FACETS = (("kind", "kind", False), ("district", "district", False), ("year", "year", False), ("vtype", "type", True))
 
-def _combo_filter(snap: Snapshot, filters: Filters, skip: str | None = None) -> frozenset[int]:
-    """Combination numbers (kind, district, year, types) allowed by the filters,
-    optionally ignoring one dimension (for that dimension's facet counts).
-    Remembered per snapshot: the combinations of a generation do not change."""
-    key = (filters.kind, filters.district, filters.year, filters.vtype, skip)
-    cache = snap.memo.setdefault("combo_filter", {})
+
+def _filter_values(filters: Filters) -> tuple:
+    kind = None if filters.kind is None else (1 if filters.kind == LISTING else 0)
+    return (kind, filters.district, filters.year, filters.vtype)
+
+
+def _allowed(snap: Snapshot, filters: Filters, skip: str | None = None) -> np.ndarray:
+    """A mask over the facet combinations allowed by the filters, optionally
+    ignoring one dimension (for that dimension's facet counts). Remembered per
+    snapshot: the combinations of a generation do not change."""
+    wanted = _filter_values(filters)
+    key = (wanted, skip)
+    cache = snap.memo.setdefault("allowed", {})
     allowed = cache.get(key)
     if allowed is None:
         if len(cache) > 2000:
             cache.clear()
-        allowed = cache[key] = frozenset(_allowed_combos(snap, filters, skip))
+        allowed = np.ones(len(snap.combos), dtype=bool)
+        for position, (_, name, multi) in enumerate(FACETS):
+            value = wanted[position]
+            if value is None or skip == name:
+                continue
+            allowed &= np.fromiter(
+                ((value in combo[position]) if multi else (combo[position] == value) for combo in snap.combos),
+                dtype=bool,
+                count=len(snap.combos),
+            )
+        cache[key] = allowed
     return allowed
 
 
-def _allowed_combos(snap: Snapshot, filters: Filters, skip: str | None) -> set[int]:
-    kind_code = None if filters.kind is None else (1 if filters.kind == LISTING else 0)
-    allowed = set()
-    for number, (kind, district, year, types) in enumerate(snap.combos):
-        if skip != "kind" and kind_code is not None and kind != kind_code:
-            continue
-        if skip != "district" and filters.district is not None and district != filters.district:
-            continue
-        if skip != "year" and filters.year is not None and year != filters.year:
-            continue
-        if skip != "type" and filters.vtype is not None and filters.vtype not in types:
-            continue
-        allowed.add(number)
-    return allowed
+def _tallies(snap: Snapshot) -> list[tuple[list, np.ndarray, np.ndarray]]:
+    """Per facet: its values, and (combination, value) pairs as two index arrays."""
+    cached = snap.memo.get("tallies")
+    if cached is None:
+        cached = []
+        for position, (_, _, multi) in enumerate(FACETS):
+            values: dict = {}
+            combo_index, value_index = [], []
+            for number, combo in enumerate(snap.combos):
+                for value in combo[position] if multi else (combo[position],):
+                    combo_index.append(number)
+                    value_index.append(values.setdefault(value, len(values)))
+            cached.append((list(values), np.array(combo_index, np.int64), np.array(value_index, np.int64)))
+        snap.memo["tallies"] = cached
+    return cached
 
 
 def _facets(
-    snap: Snapshot, counts: dict[int, int], filters: Filters, districts: Sequence[str]
+    snap: Snapshot, counts: np.ndarray, filters: Filters, districts: Sequence[str]
 ) -> dict[str, list[FacetValue]]:
-    def tally(skip: str, key) -> Counter:
-        allowed = _combo_filter(snap, filters, skip=skip)
-        out: Counter = Counter()
-        for number, count in counts.items():
-            if number in allowed:
-                for value in key(snap.combos[number]):
-                    out[value] += count
-        return out
-
-    kinds = tally("kind", lambda c: [LISTING if c[0] else CASE])
-    by_district = tally("district", lambda c: [c[1]])
-    by_year = tally("year", lambda c: [c[2]])
-    by_type = tally("type", lambda c: c[3])
+    tallies: dict[str, Counter] = {}
+    for (_, name, _), (values, combo_index, value_index) in zip(FACETS, _tallies(snap), strict=True):
+        weights = (counts * _allowed(snap, filters, skip=name))[combo_index]
+        sums = np.bincount(value_index, weights=weights, minlength=len(values)) if len(values) else []
+        tallies[name] = Counter({value: int(total) for value, total in zip(values, sums, strict=True) if total})
+    kinds = Counter({(LISTING if k else CASE): n for k, n in tallies["kind"].items()})
+    by_district, by_year, by_type = tallies["district"], tallies["year"], tallies["type"]
     district_order = list(districts) + sorted(d for d in by_district if d not in districts)
     type_order = list(VIOLATION_TYPES) + sorted(t for t in by_type if t not in VIOLATION_TYPES)
     return {
@@ -398,15 +414,15 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
                 matched, total = _matches(snap, query, visible)
         counts = _counts(snap, matched)
         outcome.facets = _facets(snap, counts, filters, districts)
-    allowed = _combo_filter(snap, filters)
-    outcome.total = sum(c for n, c in counts.items() if n in allowed)
-    if len(allowed) < len(snap.combos):
-        matched = matched & _combo_mask(snap, allowed)[snap.combo_np]
+    allowed = _allowed(snap, filters)
+    outcome.total = int(counts[allowed].sum())
+    if not allowed.all():
+        matched = matched & allowed[snap.combo_np]
     chosen = _page(snap, matched, total, page, per_page, outcome.sort)
     clauses = max(1, len(query.clauses))
 
     if outcome.total == 0 and query.simple:
-        allowed_now = visible & _combo_mask(snap, allowed)[snap.combo_np]
+        allowed_now = visible & allowed[snap.combo_np]
         part = max((term.text for term in query.terms), key=len)
         outcome.suggestions = _pinyin_suggestions(snap, part, allowed_now)
         partial = _partial_matches(snap, part, allowed_now)
@@ -428,26 +444,17 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     _attach_records(outcome, today)
 
 
-def _counts(snap: Snapshot, matched: np.ndarray) -> dict[int, int]:
+def _counts(snap: Snapshot, matched: np.ndarray) -> np.ndarray:
     """Matches per facet combination number."""
-    counts = np.bincount(snap.combo_np[matched], minlength=len(snap.combos))
-    numbers = np.flatnonzero(counts)
-    return dict(zip(numbers.tolist(), counts[numbers].tolist(), strict=True))
+    return np.bincount(snap.combo_np[matched], minlength=len(snap.combos))
 
 
-def _visible_counts(snap: Snapshot, today: dt.date) -> dict[int, int]:
+def _visible_counts(snap: Snapshot, today: dt.date) -> np.ndarray:
     cache = snap.memo.setdefault("visible_counts", {})
     if today not in cache:
         cache.clear()
         cache[today] = _counts(snap, snap.visible_mask(today))
     return cache[today]
-
-
-def _combo_mask(snap: Snapshot, allowed: frozenset[int]) -> np.ndarray:
-    mask = np.zeros(len(snap.combos), dtype=bool)
-    if allowed:
-        mask[list(allowed)] = True
-    return mask
 
 
 def _attach_records(outcome: Outcome, today: dt.date) -> None:
