@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import admin, api, errors, public, search
+    from blueprints import admin, api, errors, public, search, templating
     from blueprints.site import init_app as init_site
 
+    templating.init_app(app)
     init_site(app)
     errors.init_app(app)
     app.register_blueprint(public.bp)

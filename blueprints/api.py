@@ -1,14 +1,15 @@
 """The public read-only JSON API (/api/v1). Lists share their queries and filters
-with the HTML pages (``domain.queries``) and their serializers with the .json
-twins (``blueprints.public``); search lives in ``blueprints.search``."""
+with the HTML pages (``domain.queries``, ``blueprints.public_data``) and their
+serializers with the .json twins (``domain.serializers``); search lives in
+``blueprints.search``."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, url_for
 
-from blueprints import public
-from blueprints.common import page_args, paginate
-from domain import queries
+from blueprints.common import paginate
+from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
+from domain import queries, serializers
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
 from search_index import SORTS
@@ -36,12 +37,12 @@ def _gone(reason: str):
     return jsonify({"error": {"status": 410, "reason": reason, "message": GONE_LABELS[reason]}}), 410
 
 
-def _record(model, record_id: int, serialize):
-    record = public.find(model, record_id)
+def _record(model, record_id: int):
+    record = queries.find(model, record_id)
     if record is None:
         abort(404)
     if is_record_public(record):
-        return jsonify(serialize(record))
+        return jsonify(serializers.record_dict(record, public_urls()))
     reason = gone_reason(record)
     if reason is None:
         abort(404)
@@ -126,60 +127,46 @@ def index():
 
 @bp.get("/cases")
 def cases():
-    filters = public.case_filters()
-    return jsonify(public.page_payload(public.paginate_records(queries.case_statement(filters)), public.case_json))
+    urls = public_urls()
+    results = paginate(queries.case_statement(case_filters()))
+    return jsonify(serializers.page_dict(results, lambda case: serializers.case_dict(case, urls)))
 
 
 @bp.get("/cases/<int:id>")
 def case(id: int):
-    return _record(Case, id, public.case_json)
+    return _record(Case, id)
 
 
 @bp.get("/listings")
 def listings():
-    filters = public.listing_filters()
-    return jsonify(
-        public.page_payload(public.paginate_records(queries.listing_statement(filters)), public.listing_json)
-    )
+    urls = public_urls()
+    results = paginate(queries.listing_statement(listing_filters()))
+    return jsonify(serializers.page_dict(results, lambda listing: serializers.listing_dict(listing, urls)))
 
 
 @bp.get("/listings/<int:id>")
 def listing(id: int):
-    return _record(Listing, id, public.listing_json)
+    return _record(Listing, id)
 
 
 @bp.get("/enterprises/<credit_code>")
 def enterprise(credit_code: str):
-    found = public.enterprise_view(credit_code)
+    found = queries.enterprise_view(credit_code)
     if found is None:
         abort(404)
-    code, latest, cases_of, listings_of = found
+    url = url_for("public.enterprise", credit_code=found.code, _external=True)
     return jsonify(
-        {
-            "credit_code": code,
-            "url": url_for("public.enterprise", credit_code=code, _external=True),
-            "enterprise": {
-                "name": latest.enterprise_name,
-                "credit_code": latest.credit_code,
-                "reg_no": latest.reg_no,
-                "legal_representative": latest.legal_representative,
-                "address": latest.address,
-                "district": latest.district,
-                "industry": latest.industry,
-            },
-            "cases": [public.case_json(item) for item in cases_of],
-            "listings": [public.listing_json(item) for item in listings_of],
-        }
+        serializers.enterprise_dict(found.code, url, found.latest, found.cases, found.listings, public_urls())
     )
 
 
 @bp.get("/batches")
 def batches():
-    filters = public.batch_filters()
-    page, per_page = page_args()
-    return jsonify(public.batch_page_payload(paginate(queries.batch_statement(filters), page, per_page)))
+    return jsonify(serializers.batch_page_dict(paginate(queries.batch_statement(batch_filters())), public_urls()))
 
 
 @bp.get("/batches/<int:id>")
 def batch(id: int):
-    return jsonify(public.batch_detail_payload(public.public_batch_or_abort(id)))
+    found = public_batch_or_abort(id)
+    records = paginate(queries.batch_record_statement(found))
+    return jsonify(serializers.batch_detail_dict(found, records, public_urls()))

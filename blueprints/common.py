@@ -1,14 +1,16 @@
 """The one way to do each web chore: htmx detection, full-page-or-fragment
-rendering, typed query parameters, pagination and query-string building."""
+rendering, typed query parameters, pagination, file downloads and query-string
+building."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Request, current_app, make_response, render_template, request, url_for
+from flask import Request, Response, current_app, make_response, render_template, request, stream_with_context, url_for
+from sqlalchemy import Select, func, select
 from werkzeug.datastructures import MultiDict
 
 from domain.params import choice_param, int_param
@@ -106,10 +108,34 @@ class Page:
             previous = number
 
 
-def paginate(statement, page: int, per_page: int) -> Page:
-    """One page of a select statement with an honest total."""
-    pagination = db.paginate(statement, page=page, per_page=per_page, max_per_page=None, error_out=False)
-    return Page(items=list(pagination.items), total=pagination.total or 0, page=page, per_page=per_page)
+def paginate(statement: Select, page: int | None = None, per_page: int | None = None) -> Page:
+    """One page of a select of one model, with an honest total; ``page`` and
+    ``per_page`` default to the request's (``page_args``).
+
+    A deferred join: the page's ids are picked from the indexes alone (sorting
+    only ids and sort keys), then just those rows are loaded. A listing list
+    sorted by date otherwise reads and sorts every row in force to keep twenty."""
+    if page is None or per_page is None:
+        page, per_page = page_args()
+    model = statement.column_descriptions[0]["entity"]
+    only_ids = statement.with_only_columns(model.id)
+    total = db.session.scalar(select(func.count()).select_from(only_ids.order_by(None).subquery())) or 0
+    ids = list(db.session.scalars(only_ids.limit(per_page).offset((page - 1) * per_page)))
+    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
+    return Page(items=[rows[i] for i in ids], total=total, page=page, per_page=per_page)
+
+
+# --- downloads ---------------------------------------------------------------------
+
+
+def attachment(body: bytes | Iterable[bytes], content_type: str, filename: str) -> Response:
+    """A file to save: bytes, or an iterable of chunks streamed as they are made
+    (with the request context kept, so the database session stays usable)."""
+    if not isinstance(body, bytes):
+        body = stream_with_context(body)
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # --- links -------------------------------------------------------------------------
@@ -135,4 +161,3 @@ def url_with(endpoint: str | None = None, **changes: Any) -> str:
         else:
             args[name] = value
     return url_for(endpoint or request.endpoint, **view_args, **args.to_dict(flat=False))
-

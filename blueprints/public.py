@@ -4,16 +4,14 @@ CSV/JSON/XLSX twins of every list, all from the queries in ``domain.queries``.""
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, stream_with_context, url_for
-from sqlalchemy import Select, func, select
+from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+from sqlalchemy import Select, select
 
-from blueprints.common import Page, is_htmx, page_args, paginate, render, url_with
-from domain import clock, exporting, queries
-from domain.validation import normalize_credit_code
+from blueprints.common import attachment, is_htmx, paginate, render, url_with
+from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
+from domain import clock, exporting, queries, serializers
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
@@ -21,123 +19,8 @@ from models import Batch, Case, Hotline, Listing
 from models.listing import REGIME_2017, REGIME_2022
 
 bp = Blueprint("public", __name__)
-bp.add_app_template_global(url_with, "url_with")
 
-CSV_ROWS_PER_FETCH = 1000
-
-
-# --- formatting for templates -------------------------------------------------------------
-
-
-@bp.app_template_filter("yuan")
-def yuan(value: Decimal | float | int | None) -> str:
-    """An amount as the bureau writes it: 41.6万元 from 10,000 up, 1.2亿元 from 10^8."""
-    if value is None:
-        return "—"
-    amount = Decimal(str(value))
-    for unit, size in (("亿元", 100_000_000), ("万元", 10_000)):
-        if amount >= size:
-            scaled = (amount / size).quantize(Decimal("0.01")).normalize()
-            return f"{scaled:,f}{unit}"
-    return f"{amount.quantize(Decimal('0.01')).normalize():,f}元"
-
-
-@bp.app_template_filter("cn_date")
-def cn_date(value: dt.date | dt.datetime | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value.year}年{value.month}月{value.day}日"
-
-
-@bp.app_template_filter("count")
-def count(value: int | None) -> str:
-    return "—" if value is None else f"{value:,}"
-
-
-# --- URLs and serialisation shared with the API ----------------------------------------------
-
-
-def case_url(case: Case) -> str:
-    return url_for("public.case", id=case.id, _external=True)
-
-
-def listing_url(listing: Listing) -> str:
-    return url_for("public.listing", id=listing.id, _external=True)
-
-
-def batch_url(batch: Batch) -> str:
-    return url_for("public.batch", id=batch.id, _external=True)
-
-
-def case_json(case: Case) -> dict[str, Any]:
-    return exporting.case_to_dict(case, case_url(case))
-
-
-def listing_json(listing: Listing) -> dict[str, Any]:
-    return exporting.listing_to_dict(listing, listing_url(listing))
-
-
-def batch_json(batch: Batch, record_count: int | None = None) -> dict[str, Any]:
-    return exporting.batch_to_dict(batch, batch_url(batch), record_count)
-
-
-def record_json(record: Case | Listing) -> dict[str, Any]:
-    return case_json(record) if isinstance(record, Case) else listing_json(record)
-
-
-def page_payload(page, serialize) -> dict[str, Any]:
-    """The list shape of the brief: {"total", "page", "per_page", "results"}."""
-    return {
-        "total": page.total,
-        "page": page.page,
-        "per_page": page.per_page,
-        "results": [serialize(item) for item in page.items],
-    }
-
-
-def batch_page_payload(page) -> dict[str, Any]:
-    counts = queries.public_record_counts(page.items)
-    return page_payload(page, lambda b: batch_json(b, counts.get(b.id, 0)))
-
-
-def batch_detail_payload(batch: Batch) -> dict[str, Any]:
-    """A batch and one page of its public records."""
-    results = paginate_records(queries.batch_record_statement(batch))
-    count = queries.public_record_counts([batch]).get(batch.id, 0)
-    return {**batch_json(batch, count), **page_payload(results, record_json)}
-
-
-def paginate_records(statement: Select) -> Page:
-    """``paginate`` for record lists, as a deferred join: the page's ids are
-    picked from the indexes alone (sorting only ids and sort keys), then just
-    those rows are loaded. A listing list sorted by date otherwise reads and sorts
-    every row in force before keeping twenty."""
-    page, per_page = page_args()
-    model = statement.column_descriptions[0]["entity"]
-    only_ids = statement.with_only_columns(model.id)
-    total = db.session.scalar(select(func.count()).select_from(only_ids.order_by(None).subquery())) or 0
-    ids = list(db.session.scalars(only_ids.limit(per_page).offset((page - 1) * per_page)))
-    rows = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))} if ids else {}
-    return Page(items=[rows[i] for i in ids], total=total, page=page, per_page=per_page)
-
-
-def case_filters() -> queries.CaseFilters:
-    return queries.parse_case_filters(request.args, current_app.config["DISTRICTS"])
-
-
-def listing_filters() -> queries.ListingFilters:
-    return queries.parse_listing_filters(request.args, current_app.config["DISTRICTS"])
-
-
-def batch_filters() -> queries.BatchFilters:
-    return queries.parse_batch_filters(request.args)
-
-
-def find(model, record_id: int):
-    """A row by id; ids beyond the integer column are simply not found."""
-    if record_id > queries.MAX_ID:
-        return None
-    return db.session.get(model, record_id)
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- helpers for list pages -------------------------------------------------------------------
@@ -200,26 +83,10 @@ def _list_page(full: str, fragment: str, csv_endpoint: str, json_endpoint: str, 
     return _with_alternates(response, csv_endpoint, json_endpoint)
 
 
-def record_urls(endpoint: str):
-    """URLs for a whole download: url_for once, not once per row (record URLs
-    differ only by their id)."""
-    marker = 918273645
-    head, tail = url_for(endpoint, id=marker, _external=True).split(str(marker))
-    return lambda record: f"{head}{record.id}{tail}"
-
-
-def _csv_response(fields, statement: Select, url_of, filename: str) -> Response:
-    """Stream the whole filtered set, a thousand rows per fetch, so a 100,000-row
-    download never sits in memory."""
-
-    def generate():
-        records = db.session.scalars(statement.execution_options(yield_per=CSV_ROWS_PER_FETCH))
-        yield from exporting.csv_chunks(fields, records, url_of)
-
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
-    response.headers["Content-Type"] = "text/csv; charset=utf-8"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+def _csv_download(fields, statement: Select, url_of, filename: str) -> Response:
+    """The whole filtered set, streamed, so a 100,000-row download never sits in memory."""
+    chunks = exporting.csv_chunks(fields, exporting.stream(statement), url_of)
+    return attachment(chunks, "text/csv; charset=utf-8", filename)
 
 
 def _json_response(payload: dict[str, Any]):
@@ -254,7 +121,7 @@ def _gone(record: Case | Listing, reason: str):
 
 
 def _record_or_gone(model, record_id: int):
-    record = find(model, record_id)
+    record = queries.find(model, record_id)
     if record is None:
         abort(404)
     if is_record_public(record):
@@ -290,7 +157,7 @@ def cases():
         "public.cases_json",
         title="重大劳动保障违法案件",
         filters=filters,
-        results=paginate_records(queries.case_statement(filters)),
+        results=paginate(queries.case_statement(filters)),
         years=queries.case_years(),
         violation_types=VIOLATION_TYPES,
         sorts=queries.CASE_SORTS,
@@ -300,15 +167,15 @@ def cases():
 
 @bp.get("/cases.csv")
 def cases_csv():
-    return _csv_response(
-        exporting.CASE_FIELDS, queries.case_statement(case_filters()), record_urls("public.case"), "cases.csv"
-    )
+    statement = queries.case_statement(case_filters())
+    return _csv_download(serializers.CASE_FIELDS, statement, public_urls().case, "cases.csv")
 
 
 @bp.get("/cases.json")
 def cases_json():
-    filters = case_filters()
-    return _json_response(page_payload(paginate_records(queries.case_statement(filters)), case_json))
+    urls = public_urls()
+    results = paginate(queries.case_statement(case_filters()))
+    return _json_response(serializers.page_dict(results, lambda case: serializers.case_dict(case, urls)))
 
 
 @bp.get("/cases/<int:id>")
@@ -337,7 +204,7 @@ def listings():
         "public.listings_json",
         title="失信联合惩戒对象名单",
         filters=filters,
-        results=paginate_records(queries.listing_statement(filters)),
+        results=paginate(queries.listing_statement(filters)),
         years=queries.listing_years(),
         sorts=queries.LISTING_SORTS,
         batch_options=queries.batch_choices("listings"),
@@ -347,13 +214,14 @@ def listings():
 @bp.get("/listings.csv")
 def listings_csv():
     statement = queries.listing_statement(listing_filters())
-    return _csv_response(exporting.LISTING_FIELDS, statement, record_urls("public.listing"), "listings.csv")
+    return _csv_download(serializers.LISTING_FIELDS, statement, public_urls().listing, "listings.csv")
 
 
 @bp.get("/listings.json")
 def listings_json():
-    filters = listing_filters()
-    return _json_response(page_payload(paginate_records(queries.listing_statement(filters)), listing_json))
+    urls = public_urls()
+    results = paginate(queries.listing_statement(listing_filters()))
+    return _json_response(serializers.page_dict(results, lambda listing: serializers.listing_dict(listing, urls)))
 
 
 @bp.get("/listings/<int:id>")
@@ -374,43 +242,28 @@ def listing(id: int):
     )
 
 
-def enterprise_view(credit_code: str):
-    """The enterprise as published in its latest public record, and all its public
-    records; None when nothing about it is public (e.g. its only listing expired)."""
-    code = normalize_credit_code(credit_code)
-    if not code or len(code) > 18:
-        return None
-    cases_of, listings_of = queries.enterprise_records(code, None)
-    latest = queries.latest_record(cases_of, listings_of)
-    if latest is None:
-        return None
-    return code, latest, cases_of, listings_of
-
-
 @bp.get("/enterprises/<credit_code>")
 def enterprise(credit_code: str):
-    found = enterprise_view(credit_code)
+    found = queries.enterprise_view(credit_code)
     if found is None:
         abort(404)
-    code, latest, cases_of, listings_of = found
-    if code != credit_code:
-        return redirect(url_for("public.enterprise", credit_code=code), code=301)
+    if found.code != credit_code:
+        return redirect(url_for("public.enterprise", credit_code=found.code), code=301)
     return render(
         "public/enterprise.html",
         "public/enterprise.html",
-        title=latest.enterprise_name,
-        code=code,
-        latest=latest,
-        cases=cases_of,
-        listings=listings_of,
+        title=found.latest.enterprise_name,
+        code=found.code,
+        latest=found.latest,
+        cases=found.cases,
+        listings=found.listings,
     )
 
 
 @bp.get("/batches")
 def batches():
     filters = batch_filters()
-    page, per_page = page_args()
-    results = paginate(queries.batch_statement(filters), page, per_page)
+    results = paginate(queries.batch_statement(filters))
     return _list_page(
         "public/batches.html",
         "public/_batch_results.html",
@@ -427,38 +280,27 @@ def batches():
 
 @bp.get("/batches.csv")
 def batches_csv():
-    return _csv_response(
-        exporting.BATCH_FIELDS, queries.batch_statement(batch_filters()), record_urls("public.batch"), "batches.csv"
-    )
+    statement = queries.batch_statement(batch_filters())
+    return _csv_download(serializers.BATCH_FIELDS, statement, public_urls().batch, "batches.csv")
 
 
 @bp.get("/batches.json")
 def batches_json():
-    filters = batch_filters()
-    page, per_page = page_args()
-    return _json_response(batch_page_payload(paginate(queries.batch_statement(filters), page, per_page)))
-
-
-def public_batch_or_abort(batch_id: int) -> Batch:
-    batch = queries.public_batch(batch_id) if batch_id <= queries.MAX_ID else None
-    if batch is None:
-        stored = find(Batch, batch_id)
-        if stored is not None and stored.status == "withdrawn":
-            abort(410, description="该批次已撤回，依法停止公开。")
-        abort(404)
-    return batch
+    results = paginate(queries.batch_statement(batch_filters()))
+    return _json_response(serializers.batch_page_dict(results, public_urls()))
 
 
 def _batch_export_parts(batch: Batch):
+    urls = public_urls()
     if batch.kind == "cases":
-        return exporting.CASE_FIELDS, record_urls("public.case")
-    return exporting.LISTING_FIELDS, record_urls("public.listing")
+        return serializers.CASE_FIELDS, urls.case
+    return serializers.LISTING_FIELDS, urls.listing
 
 
 @bp.get("/batches/<int:id>")
 def batch(id: int):
     found = public_batch_or_abort(id)
-    results = paginate_records(queries.batch_record_statement(found))
+    results = paginate(queries.batch_record_statement(found))
     response = render(
         "public/batch.html",
         "public/_batch_records.html",
@@ -476,23 +318,23 @@ def batch(id: int):
 def batch_csv(id: int):
     found = public_batch_or_abort(id)
     fields, url_of = _batch_export_parts(found)
-    return _csv_response(fields, queries.batch_record_statement(found), url_of, f"batch-{found.id}.csv")
+    return _csv_download(fields, queries.batch_record_statement(found), url_of, f"batch-{found.id}.csv")
 
 
 @bp.get("/batches/<int:id>.json", endpoint="batch_json")
 def batch_json_twin(id: int):
-    return _json_response(batch_detail_payload(public_batch_or_abort(id)))
+    found = public_batch_or_abort(id)
+    records = paginate(queries.batch_record_statement(found))
+    return _json_response(serializers.batch_detail_dict(found, records, public_urls()))
 
 
 @bp.get("/batches/<int:id>.xlsx")
 def batch_xlsx(id: int):
     found = public_batch_or_abort(id)
     fields, url_of = _batch_export_parts(found)
-    records = db.session.scalars(queries.batch_record_statement(found).execution_options(yield_per=CSV_ROWS_PER_FETCH))
+    records = exporting.stream(queries.batch_record_statement(found))
     data = exporting.xlsx_bytes(fields, records, url_of, found.title)
-    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = f'attachment; filename="batch-{found.id}.xlsx"'
-    return response
+    return attachment(data, XLSX_TYPE, f"batch-{found.id}.xlsx")
 
 
 @bp.get("/hotlines")
@@ -507,8 +349,8 @@ def about():
         "public/about.html",
         "public/about.html",
         title="关于本站",
-        case_fields=exporting.CASE_FIELDS,
-        listing_fields=exporting.LISTING_FIELDS,
-        batch_fields=exporting.BATCH_FIELDS,
+        case_fields=serializers.CASE_FIELDS,
+        listing_fields=serializers.LISTING_FIELDS,
+        batch_fields=serializers.BATCH_FIELDS,
         today=clock.today(),
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render
 from blueprints.highlight import docno_matches, highlight, highlight_whole, snippet
 from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
@@ -20,7 +20,6 @@ from search_index.analysis import warm_up
 from search_index.query import KIND_PARAMS
 
 bp = Blueprint("search", __name__)
-bp.add_app_template_global(url_with, "url_with")
 
 
 @bp.after_request

@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select
 
 from domain import clock
 from domain.params import bool_param, choice_param, int_param
+from domain.validation import normalize_credit_code
 from domain.visibility import (
     batch_is_public_clause,
     case_is_public_clause,
@@ -178,7 +179,15 @@ def batch_statement(filters: BatchFilters) -> Select:
 
 
 def public_batch(batch_id: int) -> Batch | None:
+    if batch_id > MAX_ID:
+        return None
     return db.session.scalar(select(Batch).where(Batch.id == batch_id, batch_is_public_clause()))
+
+
+def batch_withdrawn(batch_id: int) -> bool:
+    """True for a batch that was published and then withdrawn (its page says so: 410)."""
+    stored = find(Batch, batch_id)
+    return stored is not None and stored.status == "withdrawn"
 
 
 def batch_record_statement(batch: Batch, today: dt.date | None = None) -> Select:
@@ -268,6 +277,14 @@ def batch_choices(kind: str) -> list[Batch]:
 # --- single records --------------------------------------------------------------------
 
 
+def find(model, record_id: int):
+    """A row by id, public or not (callers check); ids beyond the integer column
+    are simply not found."""
+    if record_id > MAX_ID:
+        return None
+    return db.session.get(model, record_id)
+
+
 def enterprise_records(
     credit_code: str | None, enterprise_id: int | None, today: dt.date | None = None
 ) -> tuple[list[Case], list[Listing]]:
@@ -303,6 +320,27 @@ def latest_record(cases: list[Case], listings: list[Listing]) -> Case | Listing 
         records,
         key=lambda r: (r.published_at or dt.datetime.min, r.decided_on if isinstance(r, Case) else r.listed_on, r.id),
     )
+
+
+@dataclass
+class EnterpriseView:
+    code: str
+    latest: Case | Listing  # its snapshot is how the enterprise is shown
+    cases: list[Case]
+    listings: list[Listing]
+
+
+def enterprise_view(credit_code: str, today: dt.date | None = None) -> EnterpriseView | None:
+    """The enterprise as published in its latest public record, and all its public
+    records; None when nothing about it is public (e.g. its only listing expired)."""
+    code = normalize_credit_code(credit_code)
+    if not code or len(code) > 18:
+        return None
+    cases, listings = enterprise_records(code, None, today)
+    latest = latest_record(cases, listings)
+    if latest is None:
+        return None
+    return EnterpriseView(code, latest, cases, listings)
 
 
 # --- headline figures ------------------------------------------------------------------

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from domain import exporting
+from domain import serializers
 from extensions import db
 from models import Case, Listing
 from tests.builders import credit_code
@@ -43,7 +43,7 @@ def test_case_list_shape(client, data):
     assert body["total"] == 3 and body["page"] == 1 and body["per_page"] == 2
     assert len(body["results"]) == 2
     record = body["results"][0]
-    assert list(record) == [field.key for field in exporting.CASE_FIELDS]
+    assert list(record) == [field.key for field in serializers.CASE_FIELDS]
     assert record["url"] == f"http://localhost/cases/{record['id']}"
     assert record["enterprise_name"] == "兰州示例西固化工有限公司"
     assert record["violation_types"] == ["违法使用童工"]

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from domain import exporting
+from domain import exporting, serializers
 from extensions import db
 from models import Case
 from tests.builders import case_row, listing_row, load
@@ -35,7 +35,7 @@ def test_cases_csv(client, data):
     assert response.headers["Content-Disposition"] == 'attachment; filename="cases.csv"'
     assert response.is_streamed
     rows = read_csv(response)
-    assert rows[0] == [field.label for field in exporting.CASE_FIELDS]
+    assert rows[0] == [field.label for field in serializers.CASE_FIELDS]
     assert rows[0][:3] == ["编号", "网址", "违法主体名称"]
     assert len(rows) == 4
     record = dict(zip(rows[0], rows[2], strict=True))
@@ -61,12 +61,12 @@ def test_csv_has_the_filters_of_the_page(client, data):
 
 def test_listings_and_batches_csv(client, data):
     rows = read_csv(client.get("/listings.csv"))
-    assert rows[0] == [field.label for field in exporting.LISTING_FIELDS]
+    assert rows[0] == [field.label for field in serializers.LISTING_FIELDS]
     record = dict(zip(rows[0], rows[1], strict=True))
     assert record["责任人员"] == "任某、刘某"
     assert record["届满日期"] == "2028-06-30"
     rows = read_csv(client.get("/batches.csv"))
-    assert rows[0] == [field.label for field in exporting.BATCH_FIELDS]
+    assert rows[0] == [field.label for field in serializers.BATCH_FIELDS]
     assert len(rows) == 4
     rows = read_csv(client.get(f"/batches/{data['listings'].id}.csv"))
     assert len(rows) == 3 and rows[0][2] == "单位名称"
@@ -100,7 +100,7 @@ def test_batch_xlsx_opens_with_openpyxl(client, data):
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == [field.label for field in exporting.CASE_FIELDS]
+    assert list(rows[0]) == [field.label for field in serializers.CASE_FIELDS]
     assert [row[2] for row in rows[1:]] == ["兰州恒达建筑工程有限公司", "兰州示例安宁物流有限公司"]
     assert sheet.title == "2025年第一批"
     header = list(rows[0])
@@ -114,7 +114,7 @@ def test_batch_xlsx_opens_with_openpyxl(client, data):
 def test_csv_is_written_in_chunks(app):
     load("cases", [case_row(文书编号=f"兰劳监〔2025〕{n}号") for n in range(25)])
     records = db.session.scalars(select(Case).order_by(Case.id))
-    chunks = list(exporting.csv_chunks(exporting.CASE_FIELDS, records, lambda r: f"/cases/{r.id}", chunk_rows=10))
+    chunks = list(exporting.csv_chunks(serializers.CASE_FIELDS, records, lambda r: f"/cases/{r.id}", chunk_rows=10))
     # header, then 10 + 10 + 5 rows
     assert len(chunks) == 4
     assert chunks[0].startswith(b"\xef\xbb\xbf")

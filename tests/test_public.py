@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import event, select, text
 
-from domain import exporting, queries
+from domain import queries, serializers
 from extensions import db
 from models import Case, Hotline, Listing
 from tests.builders import case_row, credit_code, listing_row, load
@@ -331,7 +331,7 @@ def test_about_page_has_the_legal_basis_and_the_data_dictionary(client, app):
     page = client.get("/about").text
     for phrase in ("人力资源社会保障部令第29号", "人力资源社会保障部令第45号", "列入期限为3年", "10个工作日", "身份证"):
         assert phrase in page, phrase
-    for field in (*exporting.CASE_FIELDS, *exporting.LISTING_FIELDS):
+    for field in (*serializers.CASE_FIELDS, *serializers.LISTING_FIELDS):
         assert f"<code>{field.key}</code>" in page
         assert field.label in page
 

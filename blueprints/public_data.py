@@ -1,0 +1,44 @@
+"""The public data as the web sees it, shared by the public pages and the API (a
+blueprint never imports another): list filters read from the request, the public
+page of each record, and a public batch or its 404/410."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, request, url_for
+
+from domain import queries
+from domain.serializers import PublicUrls, UrlOf
+from models import Batch
+
+
+def case_filters() -> queries.CaseFilters:
+    return queries.parse_case_filters(request.args, current_app.config["DISTRICTS"])
+
+
+def listing_filters() -> queries.ListingFilters:
+    return queries.parse_listing_filters(request.args, current_app.config["DISTRICTS"])
+
+
+def batch_filters() -> queries.BatchFilters:
+    return queries.parse_batch_filters(request.args)
+
+
+def _url_of(endpoint: str) -> UrlOf:
+    """A record's absolute URL, with ``url_for`` called once rather than once per
+    row of a download (record URLs differ only by their id)."""
+    marker = 918273645
+    head, tail = url_for(endpoint, id=marker, _external=True).split(str(marker))
+    return lambda record: f"{head}{record.id}{tail}"
+
+
+def public_urls() -> PublicUrls:
+    return PublicUrls(case=_url_of("public.case"), listing=_url_of("public.listing"), batch=_url_of("public.batch"))
+
+
+def public_batch_or_abort(batch_id: int) -> Batch:
+    batch = queries.public_batch(batch_id)
+    if batch is None:
+        if queries.batch_withdrawn(batch_id):
+            abort(410, description="该批次已撤回，依法停止公开。")
+        abort(404)
+    return batch

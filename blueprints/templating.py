@@ -1,0 +1,40 @@
+"""What every template may use, registered app-wide: how amounts, dates and counts
+are written, and ``url_with`` for links that change the query string."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from flask import Flask
+
+from blueprints.common import url_with
+
+
+def yuan(value: Decimal | float | int | None) -> str:
+    """An amount as the bureau writes it: 41.6万元 from 10,000 up, 1.2亿元 from 10^8."""
+    if value is None:
+        return "—"
+    amount = Decimal(str(value))
+    for unit, size in (("亿元", 100_000_000), ("万元", 10_000)):
+        if amount >= size:
+            scaled = (amount / size).quantize(Decimal("0.01")).normalize()
+            return f"{scaled:,f}{unit}"
+    return f"{amount.quantize(Decimal('0.01')).normalize():,f}元"
+
+
+def cn_date(value: dt.date | dt.datetime | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def count(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(yuan, "yuan")
+    app.add_template_filter(cn_date, "cn_date")
+    app.add_template_filter(count, "count")
+    app.add_template_global(url_with, "url_with")
