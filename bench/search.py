@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import csv
 import http.client
 import io
@@ -297,6 +298,10 @@ class Server:
 
         return psutil.Process(self.process.pid).children()
 
+    def cpu_s(self) -> float:
+        """CPU time (user + system) of the workers so far."""
+        return sum(sum(w.cpu_times()[:2]) for w in self.workers())
+
     def uss_mb(self) -> dict[int, float]:
         return {w.pid: w.memory_full_info().uss / 1e6 for w in self.workers()}
 
@@ -345,7 +350,12 @@ def open_times(directory: Path, times: int = 3) -> list[float]:
     out = []
     for _ in range(times):
         result = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env_for(directory), capture_output=True, text=True, check=True
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env_for(directory),
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
         )
         out.append(float(result.stdout.split()[0]))
     return out
@@ -524,6 +534,17 @@ def main() -> None:
         report["match_mb"] = sum(f.stat().st_size for f in index_dir.glob("*.match")) / 1e6
         rows = public_rows()
         queries = make_queries(rows, args.queries, args.seed)
+    log("CPU time per query in process …")
+    with app.app_context():
+        from search_index import QueryError, search
+
+        in_process: dict[str, list[float]] = defaultdict(list)
+        for key, items in queries["warm-api"].items():
+            for q in items:
+                started = time.process_time()
+                with contextlib.suppress(QueryError):
+                    search(q, per_page=20, districts=app.config["DISTRICTS"])
+                in_process[key].append(time.process_time() - started)
     log("opening the index in fresh processes …")
     report["open_s"] = open_times(directory)
     report["open_load"] = load()
@@ -537,10 +558,19 @@ def main() -> None:
 
     def measure(server: Server, run: str) -> None:
         endpoint = "/api/v1/search" if run.endswith("api") else "/search"
-        log(f"{run}: {sum(len(v) for v in queries[run].values())} queries, {CLIENTS} clients …")
+        count = sum(len(v) for v in queries[run].values())
+        log(f"{run}: {count} queries, {CLIENTS} clients …")
         load_before = load()
+        cpu_before = server.cpu_s()
         timings, served, failures = run_queries(server, queries[run], endpoint)
-        results[run] = {"timings": timings, "served": served, "failures": failures, "load": f"{load_before} → {load()}"}
+        cpu_ms = (server.cpu_s() - cpu_before) * 1000 / max(count, 1)
+        results[run] = {
+            "timings": timings,
+            "served": served,
+            "failures": failures,
+            "load": f"{load_before} → {load()}",
+            "cpu_ms": cpu_ms,
+        }
 
     # Fresh workers for each cold run: their first queries open the index.
     server = Server(directory)
@@ -600,22 +630,28 @@ def main() -> None:
         served = results[run]["served"]
         failures = results[run]["failures"]
         lines.append(
-            f"- {run}: answers per worker {dict(served)}; load {results[run]['load']}"
-            + (f"; FAILURES {failures[:5]}" if failures else "")
+            f"- {run}: answers per worker {dict(served)}; workers' CPU {results[run]['cpu_ms']:.1f} ms per request; "
+            f"load {results[run]['load']}" + (f"; FAILURES {failures[:5]}" if failures else "")
         )
     lines.append("")
     lines.append(
-        "| query class | n per run | cold API p50 / p95 ms | cold HTML | warm API | warm HTML | FTS5 by date (in process) |"
+        "| query class | n per run | cold API p50 / p95 ms | cold HTML | warm API | warm HTML "
+        "| CPU in process | FTS5 by date (in process) |"
     )
-    lines.append("|---|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
     for key, label in CLASSES:
         cells = [cell(results[run]["timings"].get(key, [])) for run in RUNS]
         n = len(queries["warm-api"][key])
-        lines.append(f"| {label} | {n} | " + " | ".join(cells) + f" | {cell(fts.get(key, []))} |")
+        lines.append(
+            f"| {label} | {n} | "
+            + " | ".join(cells)
+            + f" | {cell(in_process.get(key, []))} | {cell(fts.get(key, []))} |"
+        )
     lines.append(
         f"\n(machine: {os.cpu_count()} cores, shared; python {sys.version.split()[0]}; {CLIENTS} concurrent clients, "
-        "gunicorn 2 sync workers; FTS5 with count(*) and the first 20 by date; — : FTS5 trigrams cannot match "
-        "fewer than 3 characters)"
+        "gunicorn 2 sync workers; CPU in process: `search()` CPU time for the warm API queries, without HTTP or "
+        "templates, which the load does not inflate; FTS5 with count(*) and the first 20 by date; — : FTS5 "
+        "trigrams cannot match fewer than 3 characters)"
     )
     print("\n".join(lines))
 
