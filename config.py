@@ -43,6 +43,7 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 30 * 60  # seconds of inactivity before a staff session ends
     SESSION_REFRESH_EACH_REQUEST = True
+    SERVED_BY_HEADER = False  # benchmarks: search answers say which process served them (X-Served-By)
 
 
 def finish(app) -> None:

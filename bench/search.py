@@ -1,21 +1,27 @@
-"""Search benchmark: build N fictional records, index them, and time every query
-class in process and over HTTP (gunicorn, 2 workers), side by side with an
-SQLite FTS5 trigram table of the same records.
+"""Search benchmark: build (or reuse) fictional records, time the index build and
+a worker's index opening, then answer distinct queries of every class over HTTP
+— on /api/v1/search and on /search (HTML) — with 8 concurrent clients against
+gunicorn with 2 workers, first with fresh workers (cold), then again with other
+queries (warm); check that both workers answered (X-Served-By); measure each
+worker's private memory (USS); publish a 1,000-record batch and time until both
+workers find it; and compare with an SQLite FTS5 trigram table of the same
+records, ordered the same way (by date).
 
-    python bench/search.py --records 100000            # ~10 minutes on 2 cores
-    python bench/search.py --records 10000 --queries 40
-    python bench/search.py --dir /tmp/bench-100k --reuse  # skip generating the data again
+    python bench/search.py --cases 100000 --dir /tmp/h7b/bench-100k
+    python bench/search.py --dir /tmp/h7b/bench-100k --reuse               # same data, rebuild the index
+    python bench/search.py --dir /tmp/h7b/bench-1m --reuse --skip-build    # same data and index
 
-Prints: data generation time, full index build rate (``flask search reindex``,
-with progress) and its peak memory, index size, p50/p95 latency per query
-class in process / over HTTP / in FTS5, fragment recall of both, the time for a
-newly published batch of 1,000 records to be found over HTTP, and each web
-worker's resident memory after the query mix.
+Every query is distinct within a run and the cold and warm runs use different
+queries, so no answer comes from a cache of an earlier identical query. The
+machine's load average is printed with every figure. Prints Markdown for
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import contextlib
 import csv
 import http.client
 import io
@@ -24,14 +30,15 @@ import os
 import random
 import re
 import resource
-import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
+from collections import Counter, defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,20 +46,29 @@ sys.path.insert(0, str(ROOT))
 
 CLASSES = [
     ("frag2", "2-character fragment"),
-    ("frag34", "3–4 character fragment across word boundaries"),
+    ("frag34", "3–4-character fragment across word boundaries"),
     ("full", "full name"),
+    ("person", "person name"),
     ("code", "credit code"),
+    ("partial", "partial code (6–10 characters)"),
     ("docno", "decision number"),
-    ("filter", "district + type filter"),
-    ("frequent", "frequent term"),
-    ("deep", "deep page"),
+    ("facts", "facts words"),
+    ("multi", "multi-word"),
+    ("operators", 'operators (OR, -, "…", 名称:)'),
+    ("typo", "typo (a character changed)"),
+    ("zero", "zero-hit"),
 ]
-FREQUENT = ["有限公司", "建筑", "劳务", "工程", "工资"]
 BRACKETS = [("〔", "〕"), ("[", "]"), ("(", ")"), ("【", "】"), ("（", "）")]
+CLIENTS = 8
+RUNS = ("cold-api", "cold-html", "warm-api", "warm-html")
 
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def env_for(directory: Path) -> dict[str, str]:
@@ -62,6 +78,7 @@ def env_for(directory: Path) -> dict[str, str]:
         GONGSHI_SEARCH_INDEX_DIR=str(directory / "index"),
         GONGSHI_SAMPLE_DATA="0",
         GONGSHI_SECRET_KEY="bench",
+        GONGSHI_SERVED_BY_HEADER="1",
         PYTHONWARNINGS="ignore",
     )
     return env
@@ -78,51 +95,39 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def dir_size(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+# --- the records and the queries ------------------------------------------------------
 
 
-# --- the query sets -------------------------------------------------------------------
-
-
-def public_rows(app):
-    """(kind, id, name, people, text, district, types, document_no, credit_code) of every public record."""
+def public_rows():
+    """(kind, id, name, people, text, docno, code, day) of every public record."""
     from sqlalchemy import select
 
+    from domain import clock
     from domain.visibility import case_is_public_clause, listing_is_public_clause
     from extensions import db
     from models import Case, Listing, ListingPerson
 
     rows = []
+    columns = (Case.id, Case.enterprise_name, Case.legal_representative, Case.facts, Case.handling)
     for r in db.session.execute(
-        select(
-            Case.id,
-            Case.enterprise_name,
-            Case.legal_representative,
-            Case.facts,
-            Case.handling,
-            Case.district,
-            Case.violation_types,
-            Case.document_no,
-            Case.credit_code,
-        ).where(case_is_public_clause())
+        select(*columns, Case.document_no, Case.credit_code, Case.decided_on).where(case_is_public_clause())
     ):
+        text = " ".join(t for t in (r.facts, r.handling) if t)
         rows.append(
             (
                 "case",
                 r.id,
                 r.enterprise_name,
                 r.legal_representative or "",
-                " ".join(t for t in (r.facts, r.handling, r.document_no) if t),
-                r.district,
-                r.violation_types,
-                r.document_no,
-                r.credit_code,
+                text,
+                r.document_no or "",
+                r.credit_code or "",
+                r.decided_on.toordinal(),
             )
         )
-    persons: dict[int, list[str]] = {}
+    persons: dict[int, list[str]] = defaultdict(list)
     for listing_id, name in db.session.execute(select(ListingPerson.listing_id, ListingPerson.name)):
-        persons.setdefault(listing_id, []).append(name)
+        persons[listing_id].append(name)
     for r in db.session.execute(
         select(
             Listing.id,
@@ -130,101 +135,111 @@ def public_rows(app):
             Listing.legal_representative,
             Listing.reason,
             Listing.basis,
-            Listing.district,
             Listing.document_no,
             Listing.credit_code,
-        ).where(listing_is_public_clause())
+            Listing.listed_on,
+        ).where(listing_is_public_clause(clock.today()))
     ):
-        people = " ".join([r.legal_representative or "", *persons.get(r.id, [])])
+        people = " ".join(dict.fromkeys([r.legal_representative or "", *persons[r.id]]))
+        text = " ".join(t for t in (r.reason, r.basis) if t)
         rows.append(
             (
                 "listing",
                 r.id,
                 r.enterprise_name,
                 people,
-                " ".join(t for t in (r.reason, r.basis, r.document_no) if t),
-                r.district,
-                "",
-                r.document_no,
-                r.credit_code,
+                text,
+                r.document_no or "",
+                r.credit_code or "",
+                r.listed_on.toordinal(),
             )
         )
+    db.session.rollback()
     return rows
 
 
-def make_queries(rows, count: int, seed: int) -> dict[str, list[dict]]:
+def make_queries(rows, per_set: int, seed: int) -> dict[str, dict[str, list[str]]]:
+    """Per run (cold/warm × API/HTML) and class, ``per_set`` distinct queries,
+    none repeated anywhere in the benchmark."""
     from search_index.analysis import core_name
 
     rng = random.Random(seed)
-    sample = rng.sample(rows, min(count, len(rows)))
-    queries: dict[str, list[dict]] = {key: [] for key, _ in CLASSES}
-    for row in sample:
-        core = re.sub(r"^兰州(市)?(示例)?", "", core_name(row[2])) or core_name(row[2])
-        start = rng.randrange(max(1, len(core) - 1))
-        queries["frag2"].append({"q": core[start : start + 2]})
-        length = rng.choice((3, 4))
-        start = rng.randrange(max(1, len(core) - length + 1))
-        queries["frag34"].append({"q": core[start : start + length]})
-        queries["full"].append({"q": row[2]})
-        if row[8]:
-            queries["code"].append({"q": row[8].lower() if rng.random() < 0.5 else row[8]})
-        if row[7]:
+    used: set[str] = set()
+    names = [re.sub(r"^兰州(市)?(示例)?", "", core_name(r[2])) or core_name(r[2]) for r in rows]
+    zero_alphabet = "鑫淼犇骉蟲麤龘靐齉爩鱻羴掱焱垚赑毳"
+
+    def window(text: str, low: int, high: int) -> str:
+        length = rng.randint(low, high)
+        if len(text) < length:
+            return ""
+        start = rng.randrange(len(text) - length + 1)
+        return text[start : start + length]
+
+    def facts_word(row) -> str:
+        return re.sub(r"[，。、；：《》“”\s0-9.]", "", window(row[4], 2, 4)) if row[4] else ""
+
+    def one(key: str) -> str:
+        i = rng.randrange(len(rows))
+        row, name = rows[i], names[i]
+        if key == "frag2":
+            return window(name, 2, 2)
+        if key == "frag34":
+            return window(name, 3, 4)
+        if key == "full":
+            return row[2]
+        if key == "person":
+            return rng.choice(row[3].split()) if row[3].strip() else ""
+        if key == "code":
+            return (row[6].lower() if rng.random() < 0.5 else row[6]) if row[6] else ""
+        if key == "partial":
+            return window(row[6], 6, 10) if row[6] else ""
+        if key == "docno":
             opening, closing = rng.choice(BRACKETS)
-            queries["docno"].append({"q": re.sub(r"[〔\[(（【](\d{4})[〕\])）】]", rf"{opening}\1{closing}", row[7])})
-    districts = sorted({row[5] for row in rows})
-    from domain.vocabulary import VIOLATION_TYPES
+            return re.sub(r"〔(\d{4})〕", rf"{opening}\1{closing}", row[5]) if row[5] else ""
+        if key == "facts":
+            word = facts_word(row)
+            return word if len(word) >= 2 else ""
+        if key == "multi":
+            word = facts_word(row)
+            return f"{window(name, 2, 3)} {word}" if len(word) >= 2 else ""
+        if key == "operators":
+            other = names[rng.randrange(len(rows))]
+            form = rng.randrange(5)
+            if form == 0:
+                return f"{window(name, 2, 3)} OR {window(other, 2, 3)}"
+            if form == 1:
+                return f"{window(name, 2, 3)} -{window(other, 2, 2)}"
+            if form == 2:
+                word = facts_word(row)
+                return f'"{word}"' if len(word) >= 2 else ""
+            if form == 3:
+                return f"名称:{window(name, 2, 4)}"
+            return f"人员:{rng.choice(row[3].split())}" if row[3].strip() else ""
+        if key == "typo":
+            text = window(name, 3, 4)
+            if not text:
+                return ""
+            at = rng.randrange(len(text))
+            replacement = rng.choice(names[rng.randrange(len(rows))] or "甲")
+            return text[:at] + replacement + text[at + 1 :]
+        if key == "zero":
+            return "".join(rng.choice(zero_alphabet) for _ in range(rng.randint(2, 4)))
+        raise KeyError(key)
 
-    for _ in range(count):
-        queries["filter"].append(
-            {"q": "", "district": rng.choice(districts), "type": rng.choice(VIOLATION_TYPES[:4]), "kind": "cases"}
-        )
-        queries["frequent"].append({"q": rng.choice(FREQUENT)})
-        queries["deep"].append({"q": rng.choice(FREQUENT[:3]), "page": rng.randrange(50, 200)})
-    return queries
-
-
-# --- in process -----------------------------------------------------------------------
-
-
-def run_in_process(app, queries) -> dict[str, list[float]]:
-    from search_index import Filters, search
-    from search_index.query import KIND_PARAMS
-
-    timings: dict[str, list[float]] = {}
-    for key, items in queries.items():
-        timings[key] = []
-        for item in items:
-            filters = Filters(
-                kind=KIND_PARAMS.get(item.get("kind", "")), district=item.get("district"), vtype=item.get("type")
-            )
-            started = time.perf_counter()
-            search(item["q"], filters, page=item.get("page", 1), per_page=20, districts=app.config["DISTRICTS"])
-            timings[key].append(time.perf_counter() - started)
-    return timings
-
-
-def recall(app, rows, queries) -> dict[str, tuple[float, float]]:
-    """Share of the records containing each fragment that the search finds, and
-    the share FTS5 finds (computed below)."""
-    from search_index import search
-    from search_index.analysis import fold
-
-    texts = [(kind, rid, fold(" ".join((name, people, text)))) for kind, rid, name, people, text, *_ in rows]
-    out = {}
-    for key in ("frag2", "frag34"):
-        found = expected = 0
-        for item in queries[key]:
-            needle = fold(item["q"])
-            truth = {(kind, rid) for kind, rid, text in texts if needle in text}
-            outcome = search(item["q"], per_page=len(truth) + 10)
-            got = {(hit.kind, hit.record_id) for hit in outcome.hits}
-            found += len(truth & got)
-            expected += len(truth)
-        out[key] = found / expected if expected else 1.0
+    out: dict[str, dict[str, list[str]]] = {run: {key: [] for key, _ in CLASSES} for run in RUNS}
+    for key, _ in CLASSES:
+        for run in RUNS:
+            attempts = 0
+            while len(out[run][key]) < per_set and attempts < per_set * 200:
+                attempts += 1
+                q = one(key)
+                if q and q.strip() and q not in used:
+                    used.add(q)
+                    out[run][key].append(q)
     return out
 
 
-# --- over HTTP ------------------------------------------------------------------------
+# --- the server -----------------------------------------------------------------------
 
 
 def free_port() -> int:
@@ -234,8 +249,10 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, directory: Path, port: int):
-        self.port = port = port or free_port()
+    """gunicorn with 2 sync workers on a free port."""
+
+    def __init__(self, directory: Path):
+        self.port = free_port()
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -244,7 +261,9 @@ class Server:
                 "--workers",
                 "2",
                 "--bind",
-                f"127.0.0.1:{port}",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "120",
                 "--log-level",
                 "warning",
                 "app:create_app()",
@@ -253,123 +272,156 @@ class Server:
             env=env_for(directory),
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with status {self.process.returncode}")
             try:
-                self.get("/api/v1/search?q=%E5%BB%BA%E7%AD%91")
-                return
+                if self.get("/about")[0] == 200 and len(self.workers()) == 2:
+                    return
             except OSError:
-                time.sleep(0.3)
+                pass
+            time.sleep(0.3)
         raise RuntimeError("gunicorn did not start")
 
-    def get(self, path: str) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+    def get(self, path: str) -> tuple[int, bytes, str]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         try:
             connection.request("GET", path)
             response = connection.getresponse()
-            return response.status, response.read()
+            return response.status, response.read(), response.getheader("X-Served-By") or ""
         finally:
             connection.close()
 
-    def worker_rss_mb(self) -> list[float]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        out = []
-        for pid in children:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    out.append(int(line.split()[1]) / 1024)
-        return out
+    def workers(self):
+        import psutil
+
+        return psutil.Process(self.process.pid).children()
+
+    def cpu_s(self) -> float:
+        """CPU time (user + system) of the workers so far."""
+        return sum(sum(w.cpu_times()[:2]) for w in self.workers())
+
+    def uss_mb(self) -> dict[int, float]:
+        return {w.pid: w.memory_full_info().uss / 1e6 for w in self.workers()}
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=30)
+        self.process.wait(timeout=60)
 
 
-def search_path(item: dict) -> str:
-    params = {k: v for k, v in item.items() if v not in ("", None)}
-    params["per_page"] = 20
-    return "/api/v1/search?" + urllib.parse.urlencode(params)
+def path_for(endpoint: str, q: str) -> str:
+    return f"{endpoint}?" + urllib.parse.urlencode({"q": q, "per_page": 20})
 
 
-def run_http(server: Server, queries) -> dict[str, list[float]]:
-    # Warm both workers (each opens the index after the fork).
-    for _ in range(4):
-        server.get(search_path({"q": "建筑"}))
-    timings: dict[str, list[float]] = {}
-    for key, items in queries.items():
-        timings[key] = []
-        for item in items:
-            started = time.perf_counter()
-            status, _ = server.get(search_path(item))
-            timings[key].append(time.perf_counter() - started)
-            if status != 200:
-                raise RuntimeError(f"{status} for {item}")
-    return timings
+def run_queries(server: Server, queries: dict[str, list[str]], endpoint: str) -> tuple[dict, Counter, list]:
+    """All queries of a run, shuffled across classes, by CLIENTS concurrent clients."""
+    jobs = [(key, q) for key, items in queries.items() for q in items]
+    random.Random(len(jobs)).shuffle(jobs)
+    timings: dict[str, list[float]] = defaultdict(list)
+    served: Counter = Counter()
+    failures = []
+    lock = threading.Lock()
+
+    def one(job):
+        key, q = job
+        started = time.perf_counter()
+        status, _, pid = server.get(path_for(endpoint, q))
+        elapsed = time.perf_counter() - started
+        with lock:
+            timings[key].append(elapsed)
+            served[pid] += 1
+            if status not in (200, 400):
+                failures.append((status, q))
+
+    with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(one, jobs))
+    return timings, served, failures
 
 
-def incremental_batch(app, server: Server, size: int = 1000) -> tuple[float, float]:
-    """Publish a batch of ``size`` new cases; return (publish + index seconds,
-    seconds from the publishing commit until the last record is found over HTTP)."""
+def open_times(directory: Path, times: int = 3) -> list[float]:
+    """Seconds for a fresh process to open the index (map every segment's file)."""
+    code = (
+        "import time\nfrom app import create_app\napp = create_app()\n"
+        "with app.app_context():\n"
+        "    from search_index import searcher\n"
+        "    started = time.perf_counter(); snap = searcher.snapshot(); print(time.perf_counter() - started, snap.size)\n"
+    )
+    out = []
+    for _ in range(times):
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env_for(directory),
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
+        )
+        out.append(float(result.stdout.split()[0]))
+    return out
+
+
+def publish_batch(app, size: int = 1000) -> tuple[float, str]:
+    """Publish a batch of new cases; return the commit time and one new name."""
     from stdnum.cn import uscc
 
     from domain.importing import CASE_COLUMNS, ImportSettings, check_file, store_batch
-    from domain.publishing import apply_search_outbox, publish_batch
+    from domain.publishing import publish_batch as publish
     from extensions import db
 
     stamp = int(time.time()) % 100000
-    rows = []
-    for n in range(size):
-        body = f"91620100MB{stamp % 100:02d}{n:05d}"
-        rows.append(
-            {
-                "违法主体名称": f"兰州基准{stamp}批{n}号科技有限公司",
-                "统一社会信用代码": body + uscc.calc_check_digit(body),
-                "法定代表人": "王某",
-                "地址": "兰州市城关区示例路1号",
-                "区县": "城关区",
-                "行业": "建筑业",
-                "违法类型": "拖欠劳动报酬",
-                "主要违法事实": f"拖欠{n % 50 + 2}名农民工工资。",
-                "处理处罚情况": "责令限期支付。",
-                "涉及人数": "3",
-                "涉及金额（元）": "1000",
-                "罚款金额（元）": "",
-                "是否移送公安机关": "否",
-                "决定日期": "2026-01-05",
-                "文书编号": f"兰基准〔2026〕{stamp}{n:05d}号",
-            }
-        )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CASE_COLUMNS)
-    for row in rows:
+    for n in range(size):
+        body = f"91620100MB{stamp % 100:02d}{n:05d}"
+        row = {
+            "违法主体名称": f"兰州基准{stamp}批{n}号科技有限公司",
+            "统一社会信用代码": body + uscc.calc_check_digit(body),
+            "法定代表人": "王某",
+            "地址": "兰州市城关区示例路1号",
+            "区县": "城关区",
+            "行业": "建筑业",
+            "违法类型": "拖欠劳动报酬",
+            "主要违法事实": f"拖欠{n % 50 + 2}名农民工工资。",
+            "处理处罚情况": "责令限期支付。",
+            "涉及人数": "3",
+            "涉及金额（元）": "1000",
+            "罚款金额（元）": "",
+            "是否移送公安机关": "否",
+            "决定日期": "2026-01-05",
+            "文书编号": f"兰基准〔2026〕{stamp}{n:05d}号",
+        }
         writer.writerow([row[c] for c in CASE_COLUMNS])
     report = check_file(out.getvalue().encode(), "bench.csv", "cases", ImportSettings.from_config(app.config))
     assert not report.errors, report.errors[:3]
     batch = store_batch("cases", report.records, title=f"2026年基准批{stamp}", authority="基准")
     db.session.commit()
-    started = time.monotonic()
-    publish_batch(batch)
+    publish(batch)
     db.session.commit()
-    published = time.monotonic()
-    apply_search_outbox()
-    indexed = time.monotonic() - started
-    last = rows[-1]["违法主体名称"]
-    while True:
-        status, body = server.get(search_path({"q": last}))
-        # Found, and by both workers: ask a few more times (requests alternate between them).
-        if (
-            status == 200
-            and json.loads(body)["total"] >= 1
-            and all(json.loads(server.get(search_path({"q": last}))[1])["total"] >= 1 for _ in range(4))
-        ):
+    committed = time.monotonic()
+    # Whatever the site does after a publishing commit (its index update) runs here too.
+    from domain import publishing
+
+    for hook in ("apply_search_outbox", "notify_search"):
+        if hasattr(publishing, hook):
+            getattr(publishing, hook)()
             break
-        if time.monotonic() - published > 120:
-            raise RuntimeError("the new batch never became searchable")
-        time.sleep(0.05)
-    return indexed, time.monotonic() - published
+    return committed, f"兰州基准{stamp}批{size - 1}号科技有限公司"
+
+
+def until_found(server: Server, name: str, committed: float) -> float:
+    """Seconds from the commit until every worker finds ``name``."""
+    found: set[str] = set()
+    pids = {str(w.pid) for w in server.workers()}
+    while time.monotonic() - committed < 120:
+        status, body, pid = server.get(path_for("/api/v1/search", name))
+        if status == 200 and json.loads(body)["total"] >= 1:
+            found.add(pid)
+            if found >= pids:
+                return time.monotonic() - committed
+        time.sleep(0.02)
+    raise RuntimeError("the new batch never became searchable on every worker")
 
 
 # --- SQLite FTS5 trigram --------------------------------------------------------------
@@ -381,116 +433,95 @@ def build_fts(path: Path, rows) -> float:
     started = time.monotonic()
     connection = sqlite3.connect(path)
     connection.execute(
-        "CREATE VIRTUAL TABLE doc USING fts5(name, people, text, code, docno, kind UNINDEXED, "
-        "district UNINDEXED, types UNINDEXED, rid UNINDEXED, tokenize='trigram')"
+        "CREATE VIRTUAL TABLE doc USING fts5(name, people, text, docno, code, kind UNINDEXED, rid UNINDEXED, "
+        "day UNINDEXED, tokenize='trigram')"
     )
     connection.executemany(
-        "INSERT INTO doc(name, people, text, code, docno, kind, district, types, rid) VALUES (?,?,?,?,?,?,?,?,?)",
-        [
-            (name, people, text, code or "", docno or "", kind, district, types, rid)
-            for kind, rid, name, people, text, district, types, docno, code in rows
-        ],
+        "INSERT INTO doc(name, people, text, docno, code, kind, rid, day) VALUES (?,?,?,?,?,?,?,?)",
+        [(r[2], r[3], r[4], r[5], r[6], r[0], r[1], r[7]) for r in rows],
     )
     connection.commit()
     connection.close()
     return time.monotonic() - started
 
 
-def fts_phrase(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
+def fts_query(q: str) -> str | None:
+    """Our query language in FTS5 syntax, where trigrams can answer it at all."""
+    clauses = []
+    for part in q.split():
+        if part == "OR":
+            clauses.append("OR")
+            continue
+        negated = part.startswith("-")
+        part = part.lstrip("-").strip('"')
+        column = ""
+        if part.startswith(("名称:", "人员:")):
+            column = {"名称": "name", "人员": "people"}[part[:2]] + " : "
+            part = part[3:]
+        if len(part) < 3:
+            return None  # a trigram index cannot match fewer than 3 characters
+        clauses.append(("NOT " if negated else "") + column + '"' + part.replace('"', '""') + '"')
+    text = " ".join(clauses)
+    return text.replace(" NOT ", " NOT ") if clauses else None
 
 
-def run_fts(path: Path, queries) -> tuple[dict[str, list[float]], dict[str, object]]:
+def run_fts(path: Path, queries: dict[str, list[str]]) -> dict[str, list[float]]:
     connection = sqlite3.connect(path)
-    timings: dict[str, list[float]] = {}
+    timings: dict[str, list[float]] = defaultdict(list)
     for key, items in queries.items():
-        timings[key] = []
-        for item in items:
+        for q in items:
+            expression = fts_query(q)
+            if expression is None:
+                continue
             started = time.perf_counter()
-            offset = (item.get("page", 1) - 1) * 20
-            if key == "filter":
-                where, args = "district = ? AND types LIKE ? AND kind = 'case'", [item["district"], f"%{item['type']}%"]
-                connection.execute(f"SELECT count(*) FROM doc WHERE {where}", args).fetchone()
-                connection.execute(f"SELECT rid FROM doc WHERE {where} LIMIT 20 OFFSET ?", [*args, offset]).fetchall()
-            else:
-                phrase = fts_phrase(item["q"])
-                connection.execute("SELECT count(*) FROM doc WHERE doc MATCH ?", [phrase]).fetchone()
+            try:
+                connection.execute("SELECT count(*) FROM doc WHERE doc MATCH ?", [expression]).fetchone()
                 connection.execute(
-                    "SELECT rid FROM doc WHERE doc MATCH ? ORDER BY rank LIMIT 20 OFFSET ?", [phrase, offset]
+                    "SELECT kind, rid FROM doc WHERE doc MATCH ? ORDER BY day DESC, rid DESC LIMIT 20", [expression]
                 ).fetchall()
+            except sqlite3.OperationalError:
+                continue
             timings[key].append(time.perf_counter() - started)
-    return timings, {}
-
-
-def fts_recall(path: Path, rows, queries) -> dict[str, float]:
-    from search_index.analysis import fold
-
-    connection = sqlite3.connect(path)
-    texts = [(kind, rid, fold(" ".join((name, people, text)))) for kind, rid, name, people, text, *_ in rows]
-    out = {}
-    for key in ("frag2", "frag34"):
-        found = expected = 0
-        for item in queries[key]:
-            needle = fold(item["q"])
-            truth = {(kind, rid) for kind, rid, text in texts if needle in text}
-            got = {
-                tuple(r)
-                for r in connection.execute(
-                    "SELECT kind, CAST(rid AS INTEGER) FROM doc WHERE doc MATCH ?", [fts_phrase(item["q"])]
-                )
-            }
-            found += len(truth & got)
-            expected += len(truth)
-        out[key] = found / expected if expected else 1.0
-    return out
+    return timings
 
 
 # --- main -----------------------------------------------------------------------------
 
 
-def ms(values: list[float], share: float) -> str:
-    return f"{percentile(values, share) * 1000:.1f}"
+def cell(values: list[float]) -> str:
+    if not values:
+        return "—"
+    return f"{percentile(values, 0.5) * 1000:.1f} / {percentile(values, 0.95) * 1000:.1f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=10000, help="records to generate (90%% cases, 10%% listings)")
-    parser.add_argument("--queries", type=int, default=60, help="queries per class")
+    parser.add_argument("--cases", type=int, default=10000, help="cases to generate (one listing per 20 comes along)")
+    parser.add_argument("--queries", type=int, default=40, help="distinct queries per class and run")
     parser.add_argument("--dir", type=Path, default=None, help="working directory (default /tmp/gongshi-bench-N)")
     parser.add_argument("--reuse", action="store_true", help="reuse the data already generated in --dir")
-    parser.add_argument("--port", type=int, default=0, help="port for gunicorn (default: a free one)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--no-http", action="store_true")
     parser.add_argument("--skip-build", action="store_true", help="with --reuse: keep the index already built")
+    parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    directory = args.dir or Path(f"/tmp/gongshi-bench-{args.records}")
-    report: dict[str, object] = {"records": args.records}
+    directory = args.dir or Path(f"/tmp/gongshi-bench-{args.cases}")
+    report: dict[str, object] = {}
+    lines: list[str] = []
 
     if not args.reuse:
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(parents=True)
-        cases = args.records * 9 // 10
-        log(f"generating {cases} cases and {args.records - cases} listings …")
-        report["generate_s"] = flask(
-            directory,
-            "sample-data",
-            "--cases",
-            str(cases),
-            "--listings",
-            str(args.records - cases),
-            "--seed",
-            str(args.seed),
-        )
-    build_s = None
+        directory.mkdir(parents=True, exist_ok=True)
+        log(f"generating {args.cases} cases …")
+        report["generate_s"] = flask(directory, "sample-data", "--cases", str(args.cases), "--seed", str(args.seed))
+        report["generate_load"] = load()
     if not args.skip_build:
         log("full index build (flask search reindex) …")
-        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-        build_s = flask(directory, "search", "reindex")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        load_before = load()
+        report["build_s"] = flask(directory, "search", "reindex")
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        report["build_load"] = os.getloadavg()[0]
-        report["build_s"] = build_s
-        report["build_cpu_s"] = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
-        report["build_peak_mb"] = max(usage.ru_maxrss, after.ru_maxrss) / 1024
+        report["build_cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        report["build_peak_mb"] = after.ru_maxrss / 1024
+        report["build_load"] = f"{load_before} → {load()}"
+
     os.environ.update(env_for(directory))
     from app import create_app
 
@@ -498,73 +529,131 @@ def main() -> None:
     with app.app_context():
         from search_index.indexer import current_dir
 
-        report["index_mb"] = dir_size(Path(current_dir())) / 1e6
-        rows = public_rows(app)
-        report["public"] = len(rows)
-        if build_s:
-            report["build_rate"] = len(rows) / build_s
+        index_dir = Path(current_dir())
+        report["index_mb"] = sum(f.stat().st_size for f in index_dir.iterdir() if f.is_file()) / 1e6
+        report["match_mb"] = sum(f.stat().st_size for f in index_dir.glob("*.match")) / 1e6
+        rows = public_rows()
         queries = make_queries(rows, args.queries, args.seed)
-        log("queries in process …")
-        run_in_process(app, {k: v[:5] for k, v in queries.items()})  # open the index, warm the caches
-        in_process = run_in_process(app, queries)
-        report["recall"] = recall(app, rows, queries)
-        log("SQLite FTS5 trigram …")
-        fts_path = directory / "fts5.db"
-        report["fts_build_s"] = build_fts(fts_path, rows)
-        fts, _ = run_fts(fts_path, queries)
-        report["fts_recall"] = fts_recall(fts_path, rows, queries)
-        over_http: dict[str, list[float]] = {}
-        if not args.no_http:
-            log("over HTTP (gunicorn, 2 workers) …")
-            server = Server(directory, args.port)
-            try:
-                over_http = run_http(server, queries)
-                report["worker_rss_mb"] = server.worker_rss_mb()
-                indexed_s, visible_s = incremental_batch(app, server)
-                report["batch_index_s"], report["batch_visible_s"] = indexed_s, visible_s
-                report["worker_rss_after_batch_mb"] = server.worker_rss_mb()
-            finally:
-                server.stop()
+    log("CPU time per query in process …")
+    with app.app_context():
+        from search_index import QueryError, search
 
-    print(f"\n## Search benchmark: {report['public']:,} public records ({args.records:,} generated)\n")
+        in_process: dict[str, list[float]] = defaultdict(list)
+        for key, items in queries["warm-api"].items():
+            for q in items:
+                started = time.process_time()
+                with contextlib.suppress(QueryError):
+                    search(q, per_page=20, districts=app.config["DISTRICTS"])
+                in_process[key].append(time.process_time() - started)
+    log("opening the index in fresh processes …")
+    report["open_s"] = open_times(directory)
+    report["open_load"] = load()
+
+    log("SQLite FTS5 trigram …")
+    fts_path = directory / "fts5.db"
+    report["fts_build_s"] = build_fts(fts_path, rows)
+    fts = run_fts(fts_path, queries["warm-api"])
+
+    results: dict[str, dict] = {}
+
+    def measure(server: Server, run: str) -> None:
+        endpoint = "/api/v1/search" if run.endswith("api") else "/search"
+        count = sum(len(v) for v in queries[run].values())
+        log(f"{run}: {count} queries, {CLIENTS} clients …")
+        load_before = load()
+        cpu_before = server.cpu_s()
+        timings, served, failures = run_queries(server, queries[run], endpoint)
+        cpu_ms = (server.cpu_s() - cpu_before) * 1000 / max(count, 1)
+        results[run] = {
+            "timings": timings,
+            "served": served,
+            "failures": failures,
+            "load": f"{load_before} → {load()}",
+            "cpu_ms": cpu_ms,
+        }
+
+    # Fresh workers for each cold run: their first queries open the index.
+    server = Server(directory)
+    try:
+        for _ in range(20):  # both workers serve a page without search: the app's own memory
+            server.get("/about")
+        report["uss_base"] = server.uss_mb()
+        measure(server, "cold-api")
+        measure(server, "warm-api")
+        report["uss_after"] = server.uss_mb()
+        log("publishing a batch of 1,000 records …")
+        with app.app_context():
+            committed, name = publish_batch(app)
+        report["batch_visible_s"] = until_found(server, name, committed)
+        report["batch_load"] = load()
+        report["uss_after_batch"] = server.uss_mb()
+    finally:
+        server.stop()
+    server = Server(directory)
+    try:
+        measure(server, "cold-html")
+        measure(server, "warm-html")
+    finally:
+        server.stop()
+
+    public = len(rows)
+    lines.append(f"#### {public:,} public records ({directory})\n")
     if "generate_s" in report:
-        print(f"- sample data generated in {report['generate_s']:.0f} s")
-    if build_s:
-        print(
-            f"- full index build: {report['build_s']:.1f} s = **{report['build_rate']:.0f} docs/s** "
-            f"({report['public'] / report['build_cpu_s']:.0f} docs per CPU-second; the machine's load average "
-            f"was {report['build_load']:.1f}), peak memory {report['build_peak_mb']:.0f} MB"
+        lines.append(
+            f"- sample data: `flask sample-data --cases {args.cases}` in {report['generate_s']:.0f} s (load {report['generate_load']})"
         )
-    print(f"- index size {report['index_mb']:.1f} MB")
-    print(f"- SQLite FTS5 trigram table built in {report['fts_build_s']:.1f} s")
-    if over_http:
-        print(
-            f"- a newly published batch of 1,000 records: published and indexed in {report['batch_index_s']:.2f} s, "
-            f"found over HTTP by both workers {report['batch_visible_s']:.2f} s after the publishing commit"
+    if "build_s" in report:
+        lines.append(
+            f"- full build (`flask search reindex`): {report['build_s']:.1f} s = **{public / report['build_s']:,.0f} records/s** "
+            f"({public / max(report['build_cpu_s'], 1e-9):,.0f} per CPU-second), peak memory {report['build_peak_mb']:.0f} MB, "
+            f"load {report['build_load']}"
         )
-        print(
-            f"- web workers' resident memory after the query mix: "
-            f"{', '.join(f'{m:.0f} MB' for m in report['worker_rss_mb'])}; after the new batch: "
-            f"{', '.join(f'{m:.0f} MB' for m in report['worker_rss_after_batch_mb'])}"
-        )
-    print()
-    print("| query class | n | in process p50 / p95 ms | HTTP p50 / p95 ms | FTS5 p50 / p95 ms | recall: ours / FTS5 |")
-    print("|---|---|---|---|---|---|")
-    for key, label in CLASSES:
-        if not queries[key]:
-            continue
-        http_cell = f"{ms(over_http[key], 0.5)} / {ms(over_http[key], 0.95)}" if over_http else "—"
-        recall_cell = "—"
-        if key in report["recall"]:
-            recall_cell = f"{report['recall'][key] * 100:.0f}% / {report['fts_recall'][key] * 100:.0f}%"
-        print(
-            f"| {label} | {len(queries[key])} | {ms(in_process[key], 0.5)} / {ms(in_process[key], 0.95)} | "
-            f"{http_cell} | {ms(fts[key], 0.5)} / {ms(fts[key], 0.95)} | {recall_cell} |"
-        )
-    print(
-        f"\n(machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
-        f"statistics over {args.queries} queries per class; FTS5 in process, count + first page)"
+    lines.append(f"- index {report['index_mb']:.0f} MB on disk, of which match files {report['match_mb']:.0f} MB")
+    opens = report["open_s"]
+    lines.append(
+        f"- a fresh process opens the index in {min(opens) * 1000:.0f}–{max(opens) * 1000:.0f} ms (3 tries; load {report['open_load']})"
     )
+    base, after, batch = report["uss_base"], report["uss_after"], report["uss_after_batch"]
+    lines.append(
+        "- worker private memory (USS): "
+        + "; ".join(
+            f"pid {pid}: {base.get(pid, 0):.0f} MB without search → {after.get(pid, 0):.0f} MB after the queries "
+            f"(+{after.get(pid, 0) - base.get(pid, 0):.0f} MB) → {batch.get(pid, 0):.0f} MB after the new batch"
+            for pid in sorted(after)
+        )
+    )
+    lines.append(
+        f"- a newly published batch of 1,000 records: found by both workers {report['batch_visible_s']:.2f} s after the commit (load {report['batch_load']})"
+    )
+    lines.append(f"- SQLite FTS5 trigram table of the same records built in {report['fts_build_s']:.1f} s")
+    for run in RUNS:
+        served = results[run]["served"]
+        failures = results[run]["failures"]
+        lines.append(
+            f"- {run}: answers per worker {dict(served)}; workers' CPU {results[run]['cpu_ms']:.1f} ms per request; "
+            f"load {results[run]['load']}" + (f"; FAILURES {failures[:5]}" if failures else "")
+        )
+    lines.append("")
+    lines.append(
+        "| query class | n per run | cold API p50 / p95 ms | cold HTML | warm API | warm HTML "
+        "| CPU in process | FTS5 by date (in process) |"
+    )
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for key, label in CLASSES:
+        cells = [cell(results[run]["timings"].get(key, [])) for run in RUNS]
+        n = len(queries["warm-api"][key])
+        lines.append(
+            f"| {label} | {n} | "
+            + " | ".join(cells)
+            + f" | {cell(in_process.get(key, []))} | {cell(fts.get(key, []))} |"
+        )
+    lines.append(
+        f"\n(machine: {os.cpu_count()} cores, shared; python {sys.version.split()[0]}; {CLIENTS} concurrent clients, "
+        "gunicorn 2 sync workers; CPU in process: `search()` CPU time for the warm API queries, without HTTP or "
+        "templates, which the load does not inflate; FTS5 with count(*) and the first 20 by date; — : FTS5 "
+        "trigrams cannot match fewer than 3 characters)"
+    )
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from blueprints.public_data import batch_filters, case_filters, listing_filters,
 from domain import queries, serializers, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
+from search_index import SORTS
 
 bp = Blueprint("api", __name__)
 
@@ -97,7 +98,26 @@ def index():
                     "params": {**paging, "kind": "cases|listings", "year": "年度"},
                 },
                 {"path": "/api/v1/batches/<id>", "description": "一个批次及其公开记录（分页）"},
-                {"path": "/api/v1/search", "description": "全文搜索：q, kind, district, year, page, per_page"},
+                {
+                    "path": "/api/v1/search",
+                    "url": link("search.search_json"),
+                    "description": "全文搜索，只含当前依法公开的记录；搜索词有误时返回400和说明",
+                    "params": {
+                        **paging,
+                        "q": (
+                            '搜索词：空格分隔的词须同时出现；"短语"按原样查找；A OR B（或 A 或 B）任一即可；'
+                            "-词 排除；名称: 人员: 文号: 代码: 限定字段；18位统一社会信用代码精确查找"
+                            "（校验位不符时 notice 说明应为哪一位）；代码中任意6位以上也能找到；"
+                            "5.89万元 等金额按原样查找"
+                        ),
+                        "kind": "cases|listings",
+                        "district": "区县",
+                        "year": "年份",
+                        "type": "违法类型",
+                        "sort": "不填：按匹配位置（名称、人员、文号或代码、事实），同档新的在前；"
+                        + "|".join(key for key in SORTS if key),
+                    },
+                },
             ],
             "downloads": {
                 "cases_csv": link("public.cases_csv"),

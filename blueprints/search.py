@@ -4,22 +4,39 @@ the results fragment with the facet counts swapped out of band."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
 from blueprints.atom import feed, site_title
 from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from blueprints.highlight import docno_matches, highlight, highlight_whole, snippet
 from domain import feeds
 from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
 from models import Case, Listing
-from search_index import Filters, Outcome, QueryError, highlight, snippet
+from search_index import SORTS, Filters, Outcome, QueryError
 from search_index import search as run_search
-from search_index.analysis import fold
+from search_index.analysis import warm_up
 from search_index.query import KIND_PARAMS
 
 bp = Blueprint("search", __name__)
+
+
+@bp.after_request
+def _served_by(response):
+    # For benchmarks (GONGSHI_SERVED_BY_HEADER=1): proof that every worker answered.
+    if current_app.config.get("SERVED_BY_HEADER"):
+        response.headers["X-Served-By"] = str(os.getpid())
+    return response
+
+
+@bp.record_once
+def _load_suggestions(state) -> None:
+    # In every web process at start: the first search with no match (which asks
+    # for "did you mean") is then no slower than the others.
+    warm_up()
 
 
 def _filters() -> Filters:
@@ -37,10 +54,11 @@ def _filters() -> Filters:
 
 def _search() -> tuple[Outcome | None, str | None]:
     filters = _filters()
+    sort = choice_arg("sort", [key for key in SORTS if key], label="排序")
     page, per_page = page_args()
     try:
         outcome = run_search(
-            request.args.get("q", ""), filters, page, per_page, districts=current_app.config["DISTRICTS"]
+            request.args.get("q", ""), filters, page, per_page, districts=current_app.config["DISTRICTS"], sort=sort
         )
     except QueryError as problem:
         return None, str(problem)
@@ -57,17 +75,13 @@ def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
     else:
         others = []
         facts = " ".join(t for t in (record.facts, record.handling) if t)
-    exact_code = outcome.plan.mode == "code"
-    exact_no = outcome.plan.mode == "document_no"
+    code = record.credit_code or record.reg_no or ""
     return {
         "enterprise_name": highlight(record.enterprise_name, parts),
         "legal_representative": highlight(people, parts),
         "responsible_persons": [highlight(p, parts) for p in others],
-        "credit_code": highlight(
-            record.credit_code or record.reg_no or "",
-            [fold(record.credit_code or record.reg_no or "")] if exact_code else parts,
-        ),
-        "document_no": highlight(record.document_no or "", [fold(record.document_no or "")] if exact_no else parts),
+        "credit_code": highlight_whole(code, True) if outcome.mode == "code" else highlight(code, parts),
+        "document_no": highlight_whole(record.document_no, docno_matches(record.document_no, parts)),
         "facts": snippet(facts, parts),
     }
 
@@ -93,6 +107,7 @@ def search():
         status=400 if error else 200,
         title=title,
         q=q,
+        sorts=SORTS,
         outcome=outcome,
         error=error,
         results=page,
@@ -107,7 +122,7 @@ def search_json():
     if error:
         raise ParameterError(error)
     assert outcome is not None
-    if outcome.plan.mode == "too_short":
+    if outcome.mode == "too_short":
         raise ParameterError(outcome.message or "搜索词太短")
     results = []
     for hit in outcome.hits:
@@ -138,9 +153,19 @@ def search_json():
         if outcome.partial:
             item["partial_match"] = True
         results.append(item)
-    return jsonify(
-        {"q": outcome.q, "total": outcome.total, "page": outcome.page, "per_page": outcome.per_page, "results": results}
-    )
+    answer: dict[str, Any] = {
+        "q": outcome.q,
+        "total": outcome.total,
+        "page": outcome.page,
+        "per_page": outcome.per_page,
+        "sort": outcome.sort or "",
+        "results": results,
+    }
+    if outcome.notice:
+        answer["notice"] = outcome.notice
+    if outcome.suggestions:
+        answer["suggestions"] = outcome.suggestions
+    return jsonify(answer)
 
 
 @bp.get("/search.atom")
@@ -150,7 +175,7 @@ def search_atom():
     if error:
         raise ParameterError(error)
     assert outcome is not None
-    if outcome.plan.mode == "too_short":
+    if outcome.mode == "too_short":
         raise ParameterError(outcome.message or "搜索词太短")
     entries = []
     for hit in outcome.hits:

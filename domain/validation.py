@@ -65,7 +65,7 @@ def credit_code_problem(code: str) -> tuple[int | None, str] | None:
                 position,
                 f"第{position}位应为数字（第3–8位是登记管理机关的行政区划码），不能是“{code[position - 1]}”",
             )
-    expected = uscc.calc_check_digit(code[:17])
+    expected = credit_code_check_character(code)
     if code[17] != expected:
         return 18, (
             f"第18位（校验位）与前17位不符：按前17位计算应为“{expected}”，输入的是“{code[17]}”。"
@@ -80,6 +80,20 @@ def check_credit_code(value: str) -> str:
     if problem is not None:
         raise FieldError(problem[1])
     return code
+
+
+def credit_code_check_character(code: str) -> str | None:
+    """The check character (MOD 31-3) that an 18-character code's first 17 call
+    for, or None if those are not shaped like a credit code at all."""
+    code = normalize_credit_code(code)
+    if (
+        len(code) != 18
+        or code[0] not in _REGISTRATION_AUTHORITIES
+        or not code[2:8].isdigit()
+        or any(c not in CREDIT_CODE_ALPHABET for c in code[:17])
+    ):
+        return None
+    return uscc.calc_check_digit(code[:17])
 
 
 def looks_like_registration_number(value: str) -> bool:

@@ -8,8 +8,9 @@ The seam the rest of the site uses:
 - ``reindex(progress)`` — rebuild from the database into a fresh directory and
   swap it in atomically;
 - ``check()`` — does the index agree with the database?
-- ``search(q, filters, page, per_page)`` — ids in relevance order, facet counts,
-  suggestions; only records public today.
+- ``search(q, filters, page, per_page, sort=…)`` — ids with their rank tiers,
+  facet counts, suggestions; only records public today. The query language is
+  ``syntax``; highlighting is the view's (``blueprints.highlight``).
 """
 
 import warnings
@@ -24,7 +25,8 @@ warnings.filterwarnings(
 )
 
 from search_index.indexer import CheckResult, IndexBusy, apply_outbox, check, reindex  # noqa: E402
-from search_index.query import Filters, Outcome, QueryError, highlight, search, snippet  # noqa: E402
+from search_index.query import SORTS, Filters, Outcome, search  # noqa: E402
+from search_index.syntax import QueryError  # noqa: E402
 
 __all__ = [
     "CheckResult",
@@ -32,10 +34,9 @@ __all__ = [
     "IndexBusy",
     "Outcome",
     "QueryError",
+    "SORTS",
     "apply_outbox",
     "check",
-    "highlight",
     "reindex",
     "search",
-    "snippet",
 ]

@@ -1,11 +1,11 @@
-"""Text analysis for Chinese search: width folding, CJK bigrams, legal-form
-suffixes and pinyin.
+"""Text analysis for Chinese search: width folding, legal-form suffixes,
+decision-number keys and pinyin.
 
-Whoosh's default analyzer keeps a run of Chinese characters as one token, so a
-search for 恒达 never finds 兰州恒达建筑工程有限公司. As Lucene's CJKAnalyzer does,
-we cut every run of CJK characters into overlapping pairs (恒达 达建 建筑 …) and
-keep ASCII runs whole: any fragment of two or more characters is then the
-sequence of its own pairs, so every fragment can be found.
+Chinese has no spaces between words, so search is by fragment: the match files
+index every pair of adjacent characters (``matchfile.pair_keys``), and any
+fragment of two or more characters is found through its rarest pair, then
+compared byte for byte — 恒达建 crosses the words 恒达|建筑 and is still found,
+which word segmentation would miss.
 
 ``fold`` maps one character to one character (full-width → ASCII, A–Z → a–z),
 so offsets in folded text are offsets in the original: highlighting relies on it.
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-from whoosh.analysis import Token, Tokenizer
 
 # Full-width ASCII (U+FF01–U+FF5E) and the ideographic space fold to ASCII;
 # upper-case ASCII folds to lower case. One character in, one character out.
@@ -40,65 +38,6 @@ def fold(text: str | None) -> str:
 
 def is_cjk(char: str) -> bool:
     return bool(_CJK_CHAR.match(char))
-
-
-def terms(text: str | None) -> list[str]:
-    """The index terms of a text, in order: overlapping CJK bigrams (a lone CJK
-    character stays a unigram) and whole ASCII letter/digit runs. The fast path
-    used when indexing; ``CJKBigramTokenizer`` yields the same terms."""
-    out: list[str] = []
-    for match in _RUN.finditer(fold(text)):
-        run = match.group()
-        if run[0] < "\x80" or len(run) == 1:
-            out.append(run)
-        else:
-            out.extend([run[i : i + 2] for i in range(len(run) - 1)])
-    return out
-
-
-class CJKBigramTokenizer(Tokenizer):
-    """A Whoosh tokenizer producing the terms of ``terms()`` with consecutive
-    positions and character offsets into the original text."""
-
-    def __call__(
-        self,
-        value,
-        positions=False,
-        chars=False,
-        keeporiginal=False,
-        removestops=True,
-        start_pos=0,
-        start_char=0,
-        tokenize=True,
-        mode="",
-        **kwargs,
-    ):
-        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        folded = fold(value)
-        position = start_pos
-        for match in _RUN.finditer(folded):
-            run, start = match.group(), match.start()
-            if run[0] < "\x80" or len(run) == 1:
-                pieces = [(run, start, match.end())]
-            else:
-                pieces = [(run[i : i + 2], start + i, start + i + 2) for i in range(len(run) - 1)]
-            for text, begin, end in pieces:
-                token.text = text
-                token.boost = 1.0
-                token.stopped = False
-                if keeporiginal:
-                    token.original = value[begin:end]
-                if positions:
-                    token.pos = position
-                if chars:
-                    token.startchar = start_char + begin
-                    token.endchar = start_char + end
-                position += 1
-                yield token
-
-
-def CJKBigramAnalyzer() -> CJKBigramTokenizer:  # noqa: N802 - named like Whoosh's analyzers
-    return CJKBigramTokenizer()
 
 
 # --- names ---------------------------------------------------------------------------
@@ -147,12 +86,14 @@ def core_name(name: str | None) -> str:
     return text
 
 
-def normalize_query(text: str) -> str:
-    """A query as typed, folded, with markup-like and operator characters turned
-    into spaces and the length capped."""
-    text = fold(text)[:200]
-    text = re.sub(r"[\"'“”‘’<>{}^~*?\\|&!+=:;，。、,.；：！？（）()【】\[\]〔〕《》\s\u200b-\u200f\ufeff]+", " ", text)
-    return " ".join(text.split())
+_OPENING = str.maketrans({c: "〔" for c in "[(【{<《〔"} | {c: "〕" for c in "])】}>》〕"})
+
+
+def docno_key(text: str | None) -> str:
+    """A decision number folded for comparison: any bracket style as 〔〕, no
+    spaces, so 兰人社失信[2025]3号 and 兰人社失信（2025）3号 are the same and
+    〔2025〕4号 never matches 〔2020〕254号."""
+    return re.sub(r"\s+", "", fold(text).translate(_OPENING))
 
 
 # --- pinyin (for “did you mean”) ----------------------------------------------------
@@ -167,6 +108,12 @@ def char_pinyin(char: str) -> str:
 
     reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
     return reading[0] if reading else ""
+
+
+def warm_up() -> None:
+    """Load the pinyin dictionary now (about 0.7 s) rather than in the first
+    search that finds nothing and asks for suggestions."""
+    char_pinyin("恒")
 
 
 def pinyin_terms(text: str) -> list[str]:

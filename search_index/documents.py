@@ -3,7 +3,6 @@ records (plus one for a chunk's responsible persons), never one per record."""
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -11,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from domain.validation import normalize_credit_code, normalize_document_no
+from domain.validation import normalize_credit_code
 from extensions import db
 from models import Case, Listing, ListingPerson
-from search_index.analysis import core_name, fold, pinyin_terms
+from search_index.analysis import core_name, docno_key, fold
 
 CASE = "case"
 LISTING = "listing"
@@ -35,6 +34,7 @@ _CASE_COLUMNS = (
     Case.handling,
     Case.document_no,
     Case.decided_on,
+    Case.amount_involved,
     Case.revision,
 )
 _LISTING_COLUMNS = (
@@ -52,6 +52,7 @@ _LISTING_COLUMNS = (
     Listing.document_no,
     Listing.listed_on,
     Listing.expires_on,
+    Listing.amount_owed,
     Listing.revision,
 )
 
@@ -79,16 +80,37 @@ class NameRules:
         return name
 
 
+ROW_FIELDS = (
+    "id",
+    "name",
+    "core",
+    "short",
+    "people",
+    "docno",
+    "code",
+    "text",
+    "day",
+    "listed",
+    "expires",
+    "amount",
+    "district",
+    "year",
+    "types",
+    "batch",
+)
+
+
 def key_of(kind: str, record_id: int) -> str:
     return f"{kind}:{record_id}"
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"[\s,]+", "", text)
-
-
 def _codes(credit_code: str | None, reg_no: str | None) -> str:
-    return ",".join(normalize_credit_code(c) for c in (credit_code, reg_no) if c)
+    """Credit code and registration number, folded, space-separated."""
+    return " ".join(fold(normalize_credit_code(c)) for c in (credit_code, reg_no) if c)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.replace("\x00", " ").split())
 
 
 def _date_ord(day) -> int:
@@ -110,42 +132,36 @@ def _document(
     texts: Iterable[str | None],
     document_no: str | None,
     day,
+    amount,
     revision: int,
     listed_on=None,
     expires_on=None,
     rules: NameRules,
 ) -> dict[str, Any]:
-    name_f = fold(name)
-    core_f = fold(core_name(name))
-    people_f = fold(" ".join(p for p in people if p))
-    text_f = fold("\n".join(t for t in (*texts, document_no) if t))
-    doc_key = normalize_document_no(document_no) or ""
+    name_f = _one_line(fold(name))
+    core_f = _one_line(fold(core_name(name)))
+    people_f = _one_line(fold(" ".join(p for p in people if p)))
+    text_f = _one_line(fold(" ".join(t for t in texts if t)))
+    docno_f = docno_key(document_no)
+    codes = _codes(credit_code, reg_no)
     return {
         "key": key_of(kind, record_id),
         "kind": kind,
-        "name": name_f,
-        "people": people_f,
-        "text": text_f,
-        "name_exact": ",".join({_compact(name_f), _compact(core_f)} - {""}),
-        "credit_code": _codes(credit_code, reg_no),
-        "document_no": doc_key,
-        "name_py": " ".join(set(pinyin_terms(core_f))),
-        "district": district or "",
-        "year": str(year or ""),
-        "vtype": ",".join(types),
-        "batch": str(batch_id),
         "rev": revision,
-        # The match table row: everything a query needs without another read.
+        # The match table row (ROW_FIELDS): everything a query needs without another read.
         "row": (
             record_id,
             name_f,
             core_f,
             rules.short(core_f),
             people_f,
+            docno_f,
+            codes,
             text_f,
             _date_ord(day),
             _date_ord(listed_on),
             _date_ord(expires_on),
+            None if amount is None else float(amount),
             district or "",
             int(year or 0),
             tuple(types),
@@ -170,6 +186,7 @@ def case_documents(rows: Iterable[Any], rules: NameRules) -> Iterator[dict[str, 
             texts=(r.facts, r.handling),
             document_no=r.document_no,
             day=r.decided_on,
+            amount=r.amount_involved,
             revision=r.revision,
             rules=rules,
         )
@@ -201,6 +218,7 @@ def listing_documents(rows: Sequence[Any], rules: NameRules) -> Iterator[dict[st
             texts=(r.reason, r.basis),
             document_no=r.document_no,
             day=r.listed_on,
+            amount=r.amount_owed,
             revision=r.revision,
             listed_on=r.listed_on,
             expires_on=r.expires_on,

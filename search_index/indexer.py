@@ -31,10 +31,21 @@ from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
+from whoosh.reading import SegmentReader
+from whoosh.writing import MERGE_SMALL
 
 from extensions import db
 from models import SearchOutbox
-from search_index.documents import KINDS, NameRules, indexable_revisions, iter_all_documents, key_of, load_documents
+from search_index.documents import (
+    KINDS,
+    LISTING,
+    NameRules,
+    indexable_revisions,
+    iter_all_documents,
+    key_of,
+    load_documents,
+)
+from search_index.matchfile import MatchBuilder, file_name
 from search_index.schema import SCHEMA_VERSION, make_schema
 
 log = logging.getLogger(__name__)
@@ -44,6 +55,7 @@ INDEX_NAME = "gongshi"
 OUTBOX_CHUNK = 5000
 COMMIT_EVERY = 100_000  # documents per commit when applying a very large outbox
 DEFAULT_WRITER_TIMEOUT = 10.0
+MERGE_LIMIT = 20_000  # documents: larger segments are never merged by an update
 
 
 class IndexBusy(RuntimeError):
@@ -116,7 +128,17 @@ def _point_current(root: str, path: str) -> None:
 
 
 def open_index(directory: str):
-    return FileStorage(directory).open_index(indexname=INDEX_NAME)
+    # With the schema given, Whoosh skips unpickling the one stored in the index:
+    # an index written by an older version still opens (and `check` reports it).
+    return FileStorage(directory).open_index(indexname=INDEX_NAME, schema=make_schema())
+
+
+def schema_version(directory: str) -> int:
+    try:
+        with open(_version_path(directory), encoding="utf-8") as handle:
+            return int(handle.read().strip() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0
 
 
 def ensure_index() -> str:
@@ -155,10 +177,40 @@ def writer_timeout() -> float:
     return float(current_app.config.get("SEARCH_WRITER_TIMEOUT", DEFAULT_WRITER_TIMEOUT))
 
 
+class _MatchWriter:
+    """A SegmentWriter that also collects the match rows of the documents it
+    adds, in docnum order, to write its segment's match file at commit."""
+
+    def __init__(self, writer):
+        self._writer = writer
+        self.builder = MatchBuilder()
+
+    def add_document(self, **document) -> None:
+        self._writer.add_document(**document)
+        self.builder.add(1 if document["kind"] == LISTING else 0, document["row"])
+
+    def update_document(self, **document) -> None:
+        self._writer.update_document(**document)
+        self.builder.add(1 if document["kind"] == LISTING else 0, document["row"])
+
+    def __getattr__(self, name: str):
+        return getattr(self._writer, name)
+
+
+def _merge_small_segments(writer, segments):
+    """Whoosh's MERGE_SMALL among the segments of at most MERGE_LIMIT documents:
+    a merged segment's match file is rebuilt from its stored rows, which must
+    stay cheap (a `search reindex` compacts the big ones)."""
+    big = [segment for segment in segments if segment.doc_count_all() > MERGE_LIMIT]
+    small = [segment for segment in segments if segment.doc_count_all() <= MERGE_LIMIT]
+    return big + MERGE_SMALL(writer, small)
+
+
 @contextmanager
 def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
     """A SegmentWriter that commits on success and is always released: a
-    concurrent writer waits up to ``timeout`` seconds, then gets ``IndexBusy``."""
+    concurrent writer waits up to ``timeout`` seconds, then gets ``IndexBusy``.
+    After the commit every segment has its match file."""
     try:
         writer = ix.writer(
             timeout=writer_timeout() if timeout is None else timeout,
@@ -170,9 +222,11 @@ def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
     except LockError:
         raise IndexBusy("搜索索引正在被另一个进程写入，请稍后再试") from None
     committed = False
+    wrapped = _MatchWriter(writer)
     try:
-        yield writer
-        writer.commit(merge=options.get("merge", True))
+        yield wrapped
+        new_segment = writer.newsegment.segment_id()
+        writer.commit(merge=options.get("merge", True), mergetype=_merge_small_segments)
         committed = True
     finally:
         if not committed:
@@ -182,6 +236,30 @@ def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
             if lock is not None and getattr(lock, "fd", None) is not None:
                 with contextlib.suppress(Exception):
                     lock.release()
+    segments = ix._read_toc().segments
+    for segment in segments:
+        # Nothing merged into the new segment: its documents are exactly the ones added.
+        if segment.segment_id() == new_segment and segment.doc_count_all() == wrapped.builder.count:
+            wrapped.builder.write(os.path.join(ix.storage.folder, file_name(new_segment)))
+    ensure_match_files(ix.storage.folder, ix, segments)
+
+
+def ensure_match_files(directory: str, ix, segments) -> None:
+    """Write the match file of every segment that has none, from its stored rows
+    (a merged segment, or one whose writer died before writing it)."""
+    for segment in segments:
+        path = os.path.join(directory, file_name(segment.segment_id()))
+        if os.path.exists(path):
+            continue
+        reader = SegmentReader(ix.storage, ix.schema, segment)
+        try:
+            builder = MatchBuilder()
+            for docnum in range(segment.doc_count_all()):
+                fields = reader.stored_fields(docnum)
+                builder.add(1 if fields["kind"] == LISTING else 0, fields["row"])
+            builder.write(path)
+        finally:
+            reader.close()
 
 
 # --- applying the outbox --------------------------------------------------------------
@@ -400,11 +478,7 @@ def check() -> CheckResult:
     if path is None:
         result.problems.append("搜索索引尚未建立（运行 flask search reindex）")
     else:
-        try:
-            with open(_version_path(path), encoding="utf-8") as handle:
-                version = int(handle.read().strip() or 0)
-        except (FileNotFoundError, ValueError):
-            version = 0
+        version = schema_version(path)
         if version != SCHEMA_VERSION:
             result.problems.append(
                 f"索引结构版本为 {version}，当前版本为 {SCHEMA_VERSION}（运行 flask search reindex）"

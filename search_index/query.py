@@ -1,15 +1,17 @@
-"""The query planner and executor: what a typed query means, which records
-match, in which order, with which facet counts, snippets and suggestions.
+"""The search seam's executor: which records a parsed query (``syntax``)
+matches, in which order, with which facet counts and suggestions. It answers
+ids with their rank tier; turning a match into highlighted HTML is the view's
+job (``blueprints.highlight``).
 
-- A credit code (any case, spaces, full width) or a decision number (any bracket
-  style) is an exact look-up.
-- Otherwise each space-separated part of two or more characters must occur in
-  the record: candidates come from the posting list of the part's rarest bigram,
-  and are verified against the folded text, so a fragment crossing word
+- Each word must occur in a record, in one of its fields: candidates come from
+  the index and are verified against the folded text, so a fragment crossing word
   boundaries (恒达建) is found exactly, with no false positives.
-- Order: exact name, name starting with the query, name containing it, a
-  person's exact name, a person's name containing it, the facts; within each,
-  newest first.
+- Order (``sort`` None): by where the words match — exact name (or exact code or
+  decision number), name starting with the word, name containing it, a person's
+  exact name, a person's name containing it, decision number or code, facts —
+  then newest first. With several words a record's tier is the sum of theirs.
+  ``sort`` "-date"/"date" orders by date, "-amount"/"amount" by amount (unknown
+  amounts count lowest).
 - Listings not in force today (clock.today()) never match, whatever the index
   says; the final page is checked against the database as well.
 """
@@ -17,43 +19,53 @@ match, in which order, with which facet counts, snippets and suggestions.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import lazyload
 
 from domain import clock
-from domain.validation import normalize_credit_code, normalize_document_no
 from domain.visibility import is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
 from models import Case, Listing
-from search_index.analysis import char_pinyin, fold, is_cjk, normalize_query, pinyin_terms, terms
+from search_index.analysis import char_pinyin, pinyin_terms
 from search_index.documents import CASE, LISTING
-from search_index.searcher import Snapshot, acquire
+from search_index.searcher import FieldMatch, Snapshot, acquire
+from search_index.syntax import (
+    CODE,
+    DOCNO,
+    MAX_QUERY_LENGTH,
+    NAME,
+    PEOPLE,
+    Clause,
+    ParsedQuery,
+    QueryError,
+    Term,
+    parse,
+    parse_words,
+)
 
-MAX_QUERY_LENGTH = 100
+__all__ = ["MAX_QUERY_LENGTH", "QueryError", "SORTS", "Filters", "Outcome", "search"]
+
 KIND_PARAMS = {"cases": CASE, "listings": LISTING}
 KIND_LABELS = {CASE: "违法案件", LISTING: "失信名单"}
-TIER_SCORES = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
-PREFIX_TERMS = 200  # terms a trailing letter/digit run may expand to
-MEMO_VERIFIED_ABOVE = 20_000  # candidates; fewer are verified on every query
-MEMO_VERIFIED = 8  # verified match lists kept per snapshot (8 bytes a match)
-
-_CODE = re.compile(r"[0-9A-Z]{18}|\d{15}")
-_YEAR_IN_BRACKETS = re.compile(r"[〔\[(（【［]\s*(19|20)\d\d\s*[〕\])）】］]")
-_DOC_NO_TAIL = re.compile(r"(19|20)\d\d\D{0,3}\d+\s*号\s*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class QueryError(ValueError):
-    """A query that cannot be searched; the message is shown to the user (400)."""
+# sort parameter → label; no parameter: by where the words match.
+SORTS = {
+    "": "匹配程度",
+    "-date": "日期（新→旧）",
+    "date": "日期（旧→新）",
+    "-amount": "金额（高→低）",
+    "amount": "金额（低→高）",
+}
+# Rank tiers, best first.
+EXACT, NAME_STARTS, NAME_HAS, PERSON_EXACT, PERSON_HAS, NUMBER_HAS, FACTS = range(7)
+TIER_LABELS = ("完全匹配", "名称开头", "名称", "人员", "人员", "文号或代码", "事实")
+NO_TIER = 100
 
 
 @dataclass
@@ -68,20 +80,11 @@ class Filters:
 
 
 @dataclass
-class Plan:
-    raw: str
-    mode: str  # "empty" | "browse" | "code" | "document_no" | "text" | "too_short"
-    parts: list[str] = field(default_factory=list)
-    code: str | None = None
-    document_no: str | None = None
-
-
-@dataclass
 class Hit:
     kind: str
     record_id: int
-    score: float
-    tier: int
+    score: float  # 1.0 best; the mean over the words of 1 - tier / 10
+    tier: int  # the rank bucket: 0 best (the sum over the words)
     record: Case | Listing | None = None
 
 
@@ -96,208 +99,161 @@ class FacetValue:
 @dataclass
 class Outcome:
     q: str
-    plan: Plan
+    query: ParsedQuery
     filters: Filters
     page: int
     per_page: int
+    sort: str | None = None
     total: int = 0
     hits: list[Hit] = field(default_factory=list)
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
-    message: str | None = None
+    message: str | None = None  # instead of results
+    notice: str | None = None  # above the results (a credit code with a wrong check character)
     partial: bool = False  # no record has the whole query: these share part of it
     suggestions: list[str] = field(default_factory=list)
     index_ready: bool = True
 
     @property
+    def mode(self) -> str:
+        return self.query.mode
+
+    @property
     def highlight_terms(self) -> list[str]:
-        if self.plan.mode == "text":
-            return self.plan.parts
+        """The texts to mark in a result (what was looked for, not what was excluded)."""
+        if self.query.mode in ("words", "document_no"):
+            return [term.text for term in self.query.terms]
         return []
-
-
-# --- planning -------------------------------------------------------------------------
-
-
-def plan_query(q: str | None) -> Plan:
-    raw = _CONTROL.sub(" ", q or "").strip()
-    if len(raw) > MAX_QUERY_LENGTH:
-        raise QueryError(
-            f"搜索词太长：最多 {MAX_QUERY_LENGTH} 个字符，请只输入单位名称、人名、代码或文书编号的一部分。"
-        )
-    if not raw:
-        return Plan(raw, "empty")
-    code = normalize_credit_code(raw)
-    if _CODE.fullmatch(code):
-        return Plan(raw, "code", code=code)
-    folded = fold(raw)
-    if any(is_cjk(c) for c in folded) and (_YEAR_IN_BRACKETS.search(folded) or _DOC_NO_TAIL.search(folded)):
-        return Plan(raw, "document_no", parts=_parts(raw), document_no=normalize_document_no(raw))
-    parts = _parts(raw)
-    if not parts:
-        return Plan(raw, "too_short")
-    return Plan(raw, "text", parts=parts)
-
-
-def _parts(raw: str) -> list[str]:
-    """Space-separated parts of two or more characters, longest first (the
-    rarest usually), without repeats or parts contained in another."""
-    parts = [p for p in normalize_query(raw).split() if len(p) >= 2]
-    parts = sorted(set(parts), key=len, reverse=True)
-    kept: list[str] = []
-    for part in parts:
-        if not any(part in other for other in kept):
-            kept.append(part)
-    return kept[:8]
 
 
 # --- matching -------------------------------------------------------------------------
 
 
-def _candidates(snap: Snapshot, fieldname: str, part: str) -> Sequence[int] | None:
-    """Docnums that may contain ``part`` in a field: the posting list of its
-    rarest term. None if the part has no usable term (then every document is a
-    candidate)."""
-    tokens = terms(part)
-    folded = fold(part)
-    best: Sequence[int] | None = None
-    best_size = None
-    for token in tokens:
-        if token[0] < "\x80":
-            if folded.startswith(token):
-                # Letters or digits the part starts with may be the end of a longer
-                # run in the text (2025 in 12025): no term to look up.
-                continue
-            if folded.endswith(token):  # may continue beyond what was typed: all terms it starts
-                expanded = snap.expand_prefix(fieldname, token, limit=PREFIX_TERMS + 1)
-                if len(expanded) > PREFIX_TERMS:
-                    continue  # too common a start to be worth looking up
-                size = sum(snap.doc_frequency(fieldname, t) for t in expanded)
-                if best_size is None or size < best_size:
-                    ids: list[int] = []
-                    for term in expanded:
-                        ids.extend(snap.postings(fieldname, term))
-                    best, best_size = ids, size
-                continue
-        elif len(token) == 1:  # a lone CJK character: indexed only when it stands alone
+def _levels(fieldname: str, found: FieldMatch) -> list[tuple[int, np.ndarray]]:
+    """The tiers of the documents where a text occurs in a field, worst first
+    (arrays of docnums)."""
+    if fieldname == NAME:
+        return [(NAME_HAS, found.docs()), (NAME_STARTS, found.starts()), (EXACT, found.whole())]
+    if fieldname == PEOPLE:
+        return [(PERSON_HAS, found.docs()), (PERSON_EXACT, found.whole())]
+    if fieldname in (DOCNO, CODE):
+        return [(NUMBER_HAS, found.docs()), (EXACT, found.whole())]
+    return [(FACTS, found.docs())]
+
+
+def _term(snap: Snapshot, term: Term, within: np.ndarray | None, tiers: np.ndarray | None = None) -> np.ndarray:
+    """A mask of the documents having ``term``; with ``tiers``, lower each
+    document's tier to the best place the term occurs in it. Work is in
+    proportion to the occurrences, not to the size of the index."""
+    out = np.zeros(snap.size, dtype=bool)
+    for fieldname in term.fields:
+        text = term.text_in(fieldname)
+        if len(text) >= 2:
+            found = snap.match(fieldname, text)
+        elif within is not None and text:
+            found = snap.match_within(fieldname, text, within)
+        else:
             continue
-        size = snap.doc_frequency(fieldname, token)
-        if size == 0:
-            return []
-        if best_size is None or size < best_size:
-            best, best_size = None, size
-            best_token = token
-    if best is None and best_size is not None:
-        best = snap.postings(fieldname, best_token)
-    return best
+        if not found.parts:
+            continue
+        if tiers is None:
+            out[found.docs()] = True
+            continue
+        for level, docs in _levels(fieldname, found):
+            out[docs] = True
+            tiers[docs] = np.minimum(tiers[docs], level)
+    return out
 
 
-def _field_matches(snap: Snapshot, fieldname: str, part: str) -> np.ndarray:
-    """A mask of the live documents having ``part`` in a field."""
-    if len(part) == 2 and is_cjk(part[0]) and is_cjk(part[1]):
-        # The part is one whole term (a CJK pair): its posting list is the answer.
-        return snap.mask(snap.postings(fieldname, part)) & snap.live_mask
-    candidates = _candidates(snap, fieldname, part)
-    if candidates is not None and len(candidates) < MEMO_VERIFIED_ABOVE:
-        return snap.mask(snap.verify(getattr(snap, fieldname), candidates, part))
-    # A part nearly every document has (有限公司): verify once per generation.
-    key = (fieldname, part)
-    with snap.memo_lock:
-        memo: OrderedDict = snap.memo.setdefault("verified", OrderedDict())
-        found = memo.get(key)
-        if found is not None:
-            memo.move_to_end(key)
-            return found.copy()
-    found = snap.mask(snap.verify(getattr(snap, fieldname), candidates, part))
-    with snap.memo_lock:
-        memo[key] = found
-        while len(memo) > MEMO_VERIFIED:
-            memo.popitem(last=False)
-    return found.copy()
+def _clause(snap: Snapshot, clause: Clause, within: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    tiers = np.full(snap.size, NO_TIER, dtype=np.int16)
+    matched = np.zeros(snap.size, dtype=bool)
+    for term in clause.terms:
+        matched |= _term(snap, term, within, tiers)
+    return matched, tiers
 
 
-def _text_matches(snap: Snapshot, parts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
-    """A mask of the documents containing every part, and the masks of the
-    tiers better than a facts-only match, best first (a document's tier is the
-    first mask holding it)."""
-    if len(parts) == 1:
-        part = parts[0]
-        in_name = _field_matches(snap, "name", part)
-        in_people = _field_matches(snap, "people", part)
-        in_text = _field_matches(snap, "text", part)
-        exact = in_name & snap.mask(snap.postings("name_exact", re.sub(r"\s+", "", part)))
-        # Names starting with the query: look where there are fewer to look.
-        begins = np.frombuffer(snap.name_starts(part[:2]), dtype=np.int64)
-        named = np.flatnonzero(in_name)
-        pool = named if len(named) < len(begins) else begins[in_name[begins]]
-        name, short = snap.name, snap.short
-        starts = snap.mask([d for d in pool.tolist() if name.startswith(d, part) or short.startswith(d, part)])
-        people = snap.people
-        people_exact = snap.mask([d for d in np.flatnonzero(in_people).tolist() if part in people.get(d).split()])
-        return in_name | in_people | in_text, [exact, starts, in_name, people_exact, in_people]
-    matched = name_all = None
-    for part in parts:
-        in_name = _field_matches(snap, "name", part)
-        hits = in_name | _field_matches(snap, "people", part) | _field_matches(snap, "text", part)
-        matched = hits if matched is None else matched & hits
-        name_all = in_name if name_all is None else name_all & in_name
-    return matched, [name_all & False, name_all & False, name_all]
-
-
-def _exact(snap: Snapshot, fieldname: str, value: str | None) -> np.ndarray:
-    if not value:
-        return snap.mask(())
-    return snap.mask(snap.postings(fieldname, value)) & snap.live_mask
+def _matches(snap: Snapshot, query: ParsedQuery, visible: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The visible documents matching every clause and no excluded term, and
+    each document's tier (the sum over the clauses)."""
+    matched = visible.copy()
+    total = np.zeros(snap.size, dtype=np.int16)
+    # Words found through the index first; single characters are then checked
+    # only in what those found.
+    for clause in sorted(query.clauses, key=lambda c: not c.indexed):
+        found, tiers = _clause(snap, clause, None if clause.indexed else matched)
+        matched &= found
+        total += tiers  # meaningful where matched (NO_TIER elsewhere)
+    for term in query.excluded:
+        if matched.any():
+            matched &= ~_term(snap, term, matched)
+    return matched, total
 
 
 # --- filters and facets ---------------------------------------------------------------
 
+# The facet dimensions, in the order of a facet combination (matchfile: kind,
+# district, year, types): (filter attribute, skip name, several values per record).
+# A new facet is one more entry here, in the combination and in Filters.
+FACETS = (("kind", "kind", False), ("district", "district", False), ("year", "year", False), ("vtype", "type", True))
 
-def _combo_filter(snap: Snapshot, filters: Filters, skip: str | None = None) -> frozenset[int]:
-    """Combination numbers (kind, district, year, types) allowed by the filters,
-    optionally ignoring one dimension (for that dimension's facet counts).
-    Remembered per snapshot: the combinations of a generation do not change."""
-    key = (filters.kind, filters.district, filters.year, filters.vtype, skip)
-    cache = snap.memo.setdefault("combo_filter", {})
+
+def _filter_values(filters: Filters) -> tuple:
+    kind = None if filters.kind is None else (1 if filters.kind == LISTING else 0)
+    return (kind, filters.district, filters.year, filters.vtype)
+
+
+def _allowed(snap: Snapshot, filters: Filters, skip: str | None = None) -> np.ndarray:
+    """A mask over the facet combinations allowed by the filters, optionally
+    ignoring one dimension (for that dimension's facet counts). Remembered per
+    snapshot: the combinations of a generation do not change."""
+    wanted = _filter_values(filters)
+    key = (wanted, skip)
+    cache = snap.memo.setdefault("allowed", {})
     allowed = cache.get(key)
     if allowed is None:
         if len(cache) > 2000:
             cache.clear()
-        allowed = cache[key] = frozenset(_allowed_combos(snap, filters, skip))
+        allowed = np.ones(len(snap.combos), dtype=bool)
+        for position, (_, name, multi) in enumerate(FACETS):
+            value = wanted[position]
+            if value is None or skip == name:
+                continue
+            allowed &= np.fromiter(
+                ((value in combo[position]) if multi else (combo[position] == value) for combo in snap.combos),
+                dtype=bool,
+                count=len(snap.combos),
+            )
+        cache[key] = allowed
     return allowed
 
 
-def _allowed_combos(snap: Snapshot, filters: Filters, skip: str | None) -> set[int]:
-    kind_code = None if filters.kind is None else (1 if filters.kind == LISTING else 0)
-    allowed = set()
-    for number, (kind, district, year, types) in enumerate(snap.combos):
-        if skip != "kind" and kind_code is not None and kind != kind_code:
-            continue
-        if skip != "district" and filters.district is not None and district != filters.district:
-            continue
-        if skip != "year" and filters.year is not None and year != filters.year:
-            continue
-        if skip != "type" and filters.vtype is not None and filters.vtype not in types:
-            continue
-        allowed.add(number)
-    return allowed
+def _tallies(snap: Snapshot) -> list[tuple[list, np.ndarray, np.ndarray]]:
+    """Per facet: its values, and (combination, value) pairs as two index arrays."""
+    cached = snap.memo.get("tallies")
+    if cached is None:
+        cached = []
+        for position, (_, _, multi) in enumerate(FACETS):
+            values: dict = {}
+            combo_index, value_index = [], []
+            for number, combo in enumerate(snap.combos):
+                for value in combo[position] if multi else (combo[position],):
+                    combo_index.append(number)
+                    value_index.append(values.setdefault(value, len(values)))
+            cached.append((list(values), np.array(combo_index, np.int64), np.array(value_index, np.int64)))
+        snap.memo["tallies"] = cached
+    return cached
 
 
 def _facets(
-    snap: Snapshot, counts: dict[int, int], filters: Filters, districts: Sequence[str]
+    snap: Snapshot, counts: np.ndarray, filters: Filters, districts: Sequence[str]
 ) -> dict[str, list[FacetValue]]:
-    def tally(skip: str, key) -> Counter:
-        allowed = _combo_filter(snap, filters, skip=skip)
-        out: Counter = Counter()
-        for number, count in counts.items():
-            if number in allowed:
-                for value in key(snap.combos[number]):
-                    out[value] += count
-        return out
-
-    kinds = tally("kind", lambda c: [LISTING if c[0] else CASE])
-    by_district = tally("district", lambda c: [c[1]])
-    by_year = tally("year", lambda c: [c[2]])
-    by_type = tally("type", lambda c: c[3])
+    tallies: dict[str, Counter] = {}
+    for (_, name, _), (values, combo_index, value_index) in zip(FACETS, _tallies(snap), strict=True):
+        weights = (counts * _allowed(snap, filters, skip=name))[combo_index]
+        sums = np.bincount(value_index, weights=weights, minlength=len(values)) if len(values) else []
+        tallies[name] = Counter({value: int(total) for value, total in zip(values, sums, strict=True) if total})
+    kinds = Counter({(LISTING if k else CASE): n for k, n in tallies["kind"].items()})
+    by_district, by_year, by_type = tallies["district"], tallies["year"], tallies["type"]
     district_order = list(districts) + sorted(d for d in by_district if d not in districts)
     type_order = list(VIOLATION_TYPES) + sorted(t for t in by_type if t not in VIOLATION_TYPES)
     return {
@@ -321,44 +277,24 @@ def _facets(
 # --- ordering -------------------------------------------------------------------------
 
 
-def _top(snap: Snapshot, docs: np.ndarray, count: int) -> list[int]:
-    """The first ``count`` documents of a mask in newest-first order."""
-    index = np.flatnonzero(docs)
-    if count <= 0 or not len(index):
-        return []
-    ranks = snap.rank_np[index]
-    if count < len(index):
-        chosen = np.argpartition(ranks, count - 1)[:count]
-        index, ranks = index[chosen], ranks[chosen]
-    return index[np.argsort(ranks, kind="stable")][:count].tolist()
-
-
 def _page(
-    snap: Snapshot, results: np.ndarray, tiers: list[np.ndarray], page: int, per_page: int
+    snap: Snapshot, matched: np.ndarray, total: np.ndarray | None, page: int, per_page: int, sort: str | None
 ) -> list[tuple[int, int]]:
-    """One page of ``results``: by tier, newest first within a tier."""
+    """One page of (docnum, tier): by tier then newest first, or in ``sort`` order."""
     start, need = (page - 1) * per_page, page * per_page
+    if total is None or sort:
+        return [(d, 0) for d in snap.top(matched, need, sort)[start:]]
+    counts = np.bincount(total[matched], minlength=1) if matched.any() else np.zeros(1, dtype=np.int64)
     chosen: list[tuple[int, int]] = []
-    remaining = results.copy()
-    last = len(TIER_SCORES) - 1
-    for tier in range(len(TIER_SCORES)):
+    for tier in np.flatnonzero(counts).tolist():
         if need <= 0:
             break
-        if tier < last:
-            if tier >= len(tiers):
-                continue
-            bucket = remaining & tiers[tier]
-            remaining &= ~tiers[tier]
-        else:
-            bucket = remaining
-        size = int(np.count_nonzero(bucket))
-        if not size:
-            continue
+        size = int(counts[tier])
         if start >= size:
             start -= size
             need -= size
             continue
-        top = _top(snap, bucket, min(need, size))
+        top = snap.top(matched & (total == tier), min(need, size))
         chosen.extend((d, tier) for d in top[start:])
         need -= len(top)
         start = 0
@@ -368,17 +304,21 @@ def _page(
 # --- suggestions ----------------------------------------------------------------------
 
 
-def _pinyin_suggestions(snap: Snapshot, part: str, visible, limit: int = 3) -> list[str]:
+def _pinyin_suggestions(snap: Snapshot, part: str, visible: np.ndarray, limit: int = 3) -> list[str]:
     """Names that sound like the query (恒大 → 恒达): the name fragments whose
     syllables equal the query's."""
     syllables = [char_pinyin(c) for c in part]
     if len(part) < 2 or len(part) > 8 or not all(syllables):
         return []
-    pairs = pinyin_terms(part)
-    rarest = min(pairs, key=lambda t: snap.doc_frequency("name_py", t))
+    candidates = None
+    for pair in set(pinyin_terms(part)):
+        docs = snap.pinyin_docs(pair)
+        candidates = docs if candidates is None or len(docs) < len(candidates) else candidates
+    if candidates is None:
+        return []
     found: Counter = Counter()
-    for d in islice((d for d in snap.postings("name_py", rarest) if visible(d)), 500):
-        core = snap.core.get(d)
+    for d in islice((d for d in candidates.tolist() if visible[d]), 500):
+        core = snap.core_name(d)
         for i in range(len(core) - len(part) + 1):
             window = core[i : i + len(part)]
             if window != part and all(char_pinyin(c) == s for c, s in zip(window, syllables, strict=True)):
@@ -386,69 +326,72 @@ def _pinyin_suggestions(snap: Snapshot, part: str, visible, limit: int = 3) -> l
     return [text for text, _ in found.most_common(limit)]
 
 
-def _partial_matches(snap: Snapshot, part: str, visible) -> list[int]:
-    """Records whose name shares the most bigrams with a query nothing matches
-    in full: shown under a label saying so."""
-    bigrams = [t for t in dict.fromkeys(terms(part)) if len(t) == 2 or t[0] < "\x80"]
-    if len(bigrams) < 2:
+def _partial_matches(snap: Snapshot, part: str, visible: np.ndarray) -> list[int]:
+    """Records whose name shares the most character pairs with a query nothing
+    matches in full: shown under a label saying so."""
+    pairs = list(dict.fromkeys(part[i : i + 2] for i in range(len(part) - 1) if " " not in part[i : i + 2]))
+    if len(pairs) < 2:
         return []
-    usable = [t for t in bigrams if snap.doc_frequency("name", t) <= max(1000, snap.live_count // 10)]
-    tally: Counter = Counter()
-    for term in usable:
-        tally.update(d for d in snap.postings("name", term) if visible(d))
-    if not tally:
+    common = max(1000, snap.live_count // 10)
+    lists = [docs for docs in (snap.pair_docs("name", pair) for pair in pairs) if 0 < len(docs) <= common]
+    if not lists:
         return []
-    best = max(tally.values())
-    threshold = max(1, best - 1) if best > 1 else 1
-    keep = [d for d, n in tally.items() if n >= threshold]
-    keep.sort(key=lambda d: (-tally[d], snap.rank[d]))
-    return keep
+    tally = np.bincount(np.concatenate(lists), minlength=snap.size)
+    tally[~visible] = 0
+    best = int(tally.max())
+    if best == 0:
+        return []
+    keep = np.flatnonzero(tally >= (max(1, best - 1) if best > 1 else 1))
+    # Most pairs in common first, then newest.
+    order = np.lexsort((-snap.ids[keep], -snap.days[keep].astype(np.int64), -tally[keep]))
+    return keep[order].tolist()
 
 
 # --- the search -----------------------------------------------------------------------
 
 
 def search(
-    q: str | None, filters: Filters | None = None, page: int = 1, per_page: int = 20, districts: Sequence[str] = ()
+    q: str | None,
+    filters: Filters | None = None,
+    page: int = 1,
+    per_page: int = 20,
+    districts: Sequence[str] = (),
+    sort: str | None = None,
 ) -> Outcome:
+    """Records public today matching ``q`` and the filters; ``QueryError`` for a
+    malformed query."""
     filters = filters or Filters()
-    plan = plan_query(q)
-    outcome = Outcome(q=plan.raw, plan=plan, filters=filters, page=page, per_page=per_page)
-    if plan.mode == "too_short":
+    if (sort or "") not in SORTS:
+        raise QueryError(f"排序方式“{str(sort)[:20]}”无效")
+    query = parse(q)
+    outcome = Outcome(q=query.raw, query=query, filters=filters, page=page, per_page=per_page, sort=sort or None)
+    if query.mode == "too_short":
         outcome.message = "请至少输入两个字：单位名称、人名或事实中的任意两个连续的字即可，例如“恒达”。"
         return outcome
-    if plan.mode == "empty" and not filters.any():
+    if query.mode == "empty" and not filters.any():
         return outcome
     with acquire() as snap:
         if snap is None:
             outcome.index_ready = False
             outcome.message = "搜索索引正在建立，请稍后再试。"
             return outcome
-        _run(snap, plan, outcome, filters, page, per_page, districts)
+        _run(snap, outcome, districts)
+    if query.expected_check and outcome.total == 0:
+        code = query.code or ""
+        outcome.notice = (
+            f"统一社会信用代码“{code}”校验位不符，应为 {query.expected_check}"
+            f"（按 GB 32100 计算，第18位应为“{query.expected_check}”而不是“{code[17:]}”），请核对是否录入有误。"
+        )
+        outcome.suggestions = [code[:17] + query.expected_check]
     return outcome
 
 
-def _run(
-    snap: Snapshot, plan: Plan, outcome: Outcome, filters: Filters, page: int, per_page: int, districts: Sequence[str]
-) -> None:
+def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     today = clock.today()
-
-    tiers: list[np.ndarray] = []
-    matched: np.ndarray | None = None  # None: everything (browsing by filters)
-    if plan.mode == "code":
-        matched = _exact(snap, "credit_code", plan.code)
-        tiers = [matched]
-    elif plan.mode == "document_no":
-        matched = _exact(snap, "document_no", plan.document_no)
-        tiers = [matched]
-        if not matched.any() and plan.parts:
-            matched, tiers = _text_matches(snap, plan.parts)
-    elif plan.mode == "text":
-        matched, tiers = _text_matches(snap, plan.parts)
-
-    combo = snap.combo
+    query, filters, page, per_page = outcome.query, outcome.filters, outcome.page, outcome.per_page
     visible = snap.visible_mask(today)
-    if matched is None:
+    total: np.ndarray | None = None
+    if query.mode == "empty":
         matched = visible
         counts = _visible_counts(snap, today)
         key = (today, filters.kind, filters.district, filters.year, filters.vtype, tuple(districts))
@@ -459,55 +402,59 @@ def _run(
             browse[key] = _facets(snap, counts, filters, districts)
         outcome.facets = browse[key]
     else:
-        matched &= visible
+        matched, total = _matches(snap, query, visible)
+        if query.fallback and not matched.any():
+            # A decision number that matches none: its words, found anywhere.
+            try:
+                words = parse_words(query.fallback)
+            except QueryError:
+                words = None
+            if words is not None and words.mode == "words":
+                outcome.query = query = words
+                matched, total = _matches(snap, query, visible)
         counts = _counts(snap, matched)
         outcome.facets = _facets(snap, counts, filters, districts)
-    allowed = _combo_filter(snap, filters)
-    outcome.total = sum(c for n, c in counts.items() if n in allowed)
-    if len(allowed) < len(snap.combos):
-        matched = matched & _combo_mask(snap, allowed)[snap.combo_np]
-    chosen = _page(snap, matched, tiers, page, per_page)
+    allowed = _allowed(snap, filters)
+    outcome.total = int(counts[allowed].sum())
+    if not allowed.all():
+        matched = matched & allowed[snap.combo_np]
+    chosen = _page(snap, matched, total, page, per_page, outcome.sort)
+    clauses = max(1, len(query.clauses))
 
-    if outcome.total == 0 and plan.mode in ("text", "document_no") and plan.parts:
-
-        def visible(d: int) -> bool:
-            return d not in snap.deleted and d not in hidden and combo[d] in allowed
-
-        hidden = snap.hidden_listings(today)
-
-        part = plan.parts[0]
-        outcome.suggestions = _pinyin_suggestions(snap, part, visible)
-        partial = _partial_matches(snap, part, visible)
+    if outcome.total == 0 and query.simple:
+        allowed_now = visible & allowed[snap.combo_np]
+        part = max((term.text for term in query.terms), key=len)
+        outcome.suggestions = _pinyin_suggestions(snap, part, allowed_now)
+        partial = _partial_matches(snap, part, allowed_now)
         if partial:
             outcome.partial = True
             outcome.total = len(partial)
             start = (page - 1) * per_page
-            chosen = [(d, len(TIER_SCORES) - 1) for d in partial[start : start + per_page]]
+            chosen = [(d, FACTS * clauses) for d in partial[start : start + per_page]]
 
-    outcome.hits = [Hit(LISTING if snap.kinds[d] else CASE, snap.ids[d], TIER_SCORES[tier], tier) for d, tier in chosen]
+    outcome.hits = [
+        Hit(
+            LISTING if snap.kinds[d] else CASE,
+            int(snap.ids[d]),
+            round(1.0 - tier / clauses / 10, 3) if query.mode != "empty" else 1.0,
+            tier,
+        )
+        for d, tier in chosen
+    ]
     _attach_records(outcome, today)
 
 
-def _counts(snap: Snapshot, matched: np.ndarray) -> dict[int, int]:
+def _counts(snap: Snapshot, matched: np.ndarray) -> np.ndarray:
     """Matches per facet combination number."""
-    counts = np.bincount(snap.combo_np[matched], minlength=len(snap.combos))
-    numbers = np.flatnonzero(counts)
-    return dict(zip(numbers.tolist(), counts[numbers].tolist(), strict=True))
+    return np.bincount(snap.combo_np[matched], minlength=len(snap.combos))
 
 
-def _visible_counts(snap: Snapshot, today: dt.date) -> dict[int, int]:
+def _visible_counts(snap: Snapshot, today: dt.date) -> np.ndarray:
     cache = snap.memo.setdefault("visible_counts", {})
     if today not in cache:
         cache.clear()
         cache[today] = _counts(snap, snap.visible_mask(today))
     return cache[today]
-
-
-def _combo_mask(snap: Snapshot, allowed: frozenset[int]) -> np.ndarray:
-    mask = np.zeros(len(snap.combos), dtype=bool)
-    if allowed:
-        mask[list(allowed)] = True
-    return mask
 
 
 def _attach_records(outcome: Outcome, today: dt.date) -> None:
@@ -532,53 +479,3 @@ def _attach_records(outcome: Outcome, today: dt.date) -> None:
             kept.append(hit)
     outcome.total -= len(outcome.hits) - len(kept)
     outcome.hits = kept
-
-
-# --- highlighting ---------------------------------------------------------------------
-
-
-def _spans(text: str, parts: Sequence[str]) -> list[tuple[int, int]]:
-    folded = fold(text)
-    spans = []
-    for part in parts:
-        if not part:
-            continue
-        start = folded.find(part)
-        while start >= 0:
-            spans.append((start, start + len(part)))
-            start = folded.find(part, start + 1)
-    spans.sort()
-    merged: list[tuple[int, int]] = []
-    for begin, end in spans:
-        if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((begin, end))
-    return merged
-
-
-def highlight(text: str | None, parts: Sequence[str]) -> Markup:
-    """``text`` HTML-escaped, with every occurrence of a part in <mark>."""
-    text = text or ""
-    out = []
-    last = 0
-    for begin, end in _spans(text, parts):
-        out.append(escape(text[last:begin]))
-        out.append(Markup("<mark>") + escape(text[begin:end]) + Markup("</mark>"))
-        last = end
-    out.append(escape(text[last:]))
-    return Markup("").join(out)
-
-
-def snippet(text: str | None, parts: Sequence[str], width: int = 90) -> Markup:
-    """A window of ``text`` around its first match (or its start), highlighted."""
-    text = " ".join((text or "").split())
-    spans = _spans(text, parts)
-    if len(text) <= width:
-        return highlight(text, parts)
-    start = 0
-    if spans:
-        start = max(0, min(spans[0][0] - width // 3, len(text) - width))
-    piece = text[start : start + width]
-    body = highlight(piece, parts)
-    return (Markup("…") if start else Markup("")) + body + (Markup("…") if start + width < len(text) else Markup(""))

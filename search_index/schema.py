@@ -1,52 +1,24 @@
-"""The Whoosh schema of a search document (one per public case or listing)."""
+"""The Whoosh schema of a search document (one per public case or listing).
+
+Whoosh keeps the documents, their segments and deletions, one writer at a time
+and generations; matching never reads its postings. Everything a query needs
+is the stored ``row``, which each segment's match file (``matchfile``) holds in
+columns that every process maps read-only.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
+from whoosh import fields
 
-from whoosh import fields, formats
-
-from search_index.analysis import CJKBigramAnalyzer, terms
-
-# Bump when the schema or the analysis changes: `flask search check` then asks
-# for a `search reindex`.
-SCHEMA_VERSION = 1
-
-
-class BigramText(fields.FieldType):
-    """Text searched by fragments: CJK bigrams, postings without positions or
-    frequencies (a fragment is verified against the text itself, which is exact
-    and cheaper than positional phrase matching in pure Python)."""
-
-    def __init__(self, stored: bool = False):
-        super().__init__(formats.Existence(), CJKBigramAnalyzer(), scorable=False, stored=stored)
-
-    def index(self, value, **kwargs):
-        # Same terms as the analyzer, without building a Token per term.
-        for term in Counter(terms(value)):
-            yield term.encode("utf-8"), 1, 1.0, b""
+# Bump when the schema, the row or the analysis changes: `flask search check`
+# then asks for a `search reindex`, and searches wait for it.
+SCHEMA_VERSION = 3
 
 
 def make_schema() -> fields.Schema:
     return fields.Schema(
         key=fields.ID(stored=True, unique=True),  # "case:12", "listing:7"
-        kind=fields.ID(stored=True, sortable=True),  # "case" | "listing"
-        # Fragments of the enterprise name, of the people, of the facts.
-        name=BigramText(),
-        people=BigramText(),  # 法定代表人 and 责任人员
-        text=BigramText(),  # facts, handling, reason, basis
-        # Exact look-ups: the full name and the name without its legal form,
-        # credit code / registration number, the bracket-blind decision number.
-        name_exact=fields.KEYWORD(commas=True),
-        credit_code=fields.KEYWORD(commas=True),
-        document_no=fields.KEYWORD(commas=True),
-        name_py=fields.KEYWORD(),  # pinyin syllable pairs of the name, for homophones
-        # Facets and filters.
-        district=fields.ID(stored=True, sortable=True),
-        year=fields.ID(stored=True, sortable=True),
-        vtype=fields.KEYWORD(commas=True, stored=True),
-        batch=fields.ID(stored=True, sortable=True),
-        # Everything the in-memory match table needs, read once per segment.
-        row=fields.STORED(),
+        kind=fields.ID(stored=True),  # "case" | "listing"
+        row=fields.STORED(),  # documents.ROW_FIELDS
         rev=fields.STORED(),  # the record's revision, so `search check` sees a missed correction
     )

@@ -1,287 +1,237 @@
 """One open index per process, reopened when the index changes.
 
 Each request compares the live directory (CURRENT) and ``ix.latest_generation()``
-with what this process has open; on a change it opens a new reader (never
-``Searcher.refresh()``, which returns duplicated or deleted documents after a
-merge in some Whoosh versions). Nothing opened before a fork is used after it:
-the cache is keyed by process id, so gunicorn workers open their own.
+with what this process has open; on a change it reads the new table of contents
+(the segments and their deleted documents) and maps each segment's match file
+(``matchfile``) read-only — a file already mapped for an earlier generation is
+reused, so a publish costs only its new segment. Nothing opened before a fork is
+used after it: the cache is keyed by process id, so gunicorn workers map their
+own (the pages themselves are shared through the page cache).
 
-Besides the Whoosh reader, a snapshot keeps a compact match table per segment
-(folded names, people, text, dates, facet values), built once per segment and
-reused across generations while the segment lives. Queries verify fragment
-candidates against it and count facets without touching stored fields.
+A snapshot answers the query module's questions on NumPy masks over its
+documents (global docnum = segment offset + docnum in the segment): where a text
+occurs in a field (``match``), which documents are visible today, the first k
+of a mask in date or amount order (per-segment rank orders, merged).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import io
 import os
 import threading
-from array import array
-from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
-from whoosh.codec.whoosh3 import W3LeafMatcher
-from whoosh.reading import TermNotFound
 
-from search_index.documents import LISTING
-from search_index.indexer import current_dir, index_root, open_index
+from search_index.indexer import current_dir, ensure_match_files, index_root, open_index, schema_version
+from search_index.matchfile import PINYIN, MatchFile, file_name, pair_keys, pinyin_key
+from search_index.schema import SCHEMA_VERSION
 
 _lock = threading.Lock()
 _cache: dict[str, Snapshot] = {}
 _cache_pid = os.getpid()
-_segment_tables: dict[str, SegmentTable] = {}
-
-POSTINGS_CACHE_BYTES = 8 << 20  # decoded posting lists kept per snapshot (8 bytes a posting)
+_files: dict[str, MatchFile] = {}  # path → mapped file, shared by this process's snapshots
 
 
-class TextColumn:
-    """The folded texts of many documents in one string, separated by NUL:
-    a few bytes per character instead of a Python object per text (a worker
-    holds 100,000 documents in tens of megabytes), searched with C-speed
-    ``str.find`` between bounds."""
+class Segment:
+    __slots__ = ("file", "offset", "size", "deleted")
 
-    __slots__ = ("blob", "bounds")
-
-    def __init__(self, blob: str, bounds: array):
-        self.blob = blob
-        self.bounds = bounds  # document d is blob[bounds[d] : bounds[d + 1] - 1]
-
-    def get(self, d: int) -> str:
-        return self.blob[self.bounds[d] : self.bounds[d + 1] - 1]
-
-    def verify(self, candidates: Iterable[int], part: str) -> set[int]:
-        """The candidates whose text contains ``part``."""
-        find, bounds = self.blob.find, self.bounds
-        return {d for d in candidates if find(part, bounds[d], bounds[d + 1]) >= 0}
-
-    def scan(self, part: str) -> set[int]:
-        """Every document whose text contains ``part`` (no index needed)."""
-        found: set[int] = set()
-        find, bounds = self.blob.find, self.bounds
-        position = find(part)
-        while position >= 0:
-            d = bisect_right(bounds, position) - 1
-            found.add(d)
-            position = find(part, bounds[d + 1])
-        return found
-
-    def startswith(self, d: int, part: str) -> bool:
-        return self.blob.startswith(part, self.bounds[d], self.bounds[d + 1])
+    def __init__(self, file: MatchFile, offset: int, deleted: frozenset[int]):
+        self.file, self.offset, self.size, self.deleted = file, offset, file.size, deleted
 
 
-class MultiColumn:
-    """A field over several segments, without copying their texts: global
-    docnum d is segment k's docnum d - offsets[k]."""
+class FieldMatch:
+    """Where a text occurs in one field: per segment, the byte position of each
+    occurrence and its document."""
 
-    __slots__ = ("columns", "offsets")
+    def __init__(self, snap: Snapshot, fieldname: str, length: int):
+        self.snap, self.fieldname, self.length = snap, fieldname, length
+        self.parts: list[tuple[Segment, np.ndarray, np.ndarray]] = []
+        self._mask: np.ndarray | None = None
 
-    def __init__(self, columns: list[TextColumn], offsets: list[int]):
-        self.columns = columns
-        self.offsets = np.asarray(offsets, dtype=np.int64)
+    def docs(self) -> np.ndarray:
+        """The documents (global docnums; one per occurrence, so with repeats)."""
+        parts = [segment.offset + docs.astype(np.int64) for segment, _, docs in self.parts]
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
-    def _split(self, docs) -> Iterator[tuple[TextColumn, int, np.ndarray]]:
-        docs = np.asarray(docs if not isinstance(docs, (set, frozenset)) else list(docs), dtype=np.int64)
-        segment = np.searchsorted(self.offsets, docs, side="right") - 1
-        for number, column in enumerate(self.columns):
-            local = docs[segment == number]
-            if len(local):
-                offset = int(self.offsets[number])
-                yield column, offset, local - offset
+    @property
+    def mask(self) -> np.ndarray:
+        """The documents as a mask (deleted ones included: the caller keeps only visible ones)."""
+        if self._mask is None:
+            self._mask = np.zeros(self.snap.size, dtype=bool)
+            self._mask[self.docs()] = True
+        return self._mask
 
-    def verify(self, candidates, part: str) -> set[int]:
-        found: set[int] = set()
-        for column, offset, local in self._split(candidates):
-            found.update(d + offset for d in column.verify(local.tolist(), part))
-        return found
+    def _select(self, test) -> np.ndarray:
+        out = []
+        for segment, positions, docs in self.parts:
+            file = segment.file
+            starts = file[f"{self.fieldname}.starts"]
+            docs64 = docs.astype(np.int64)
+            keep = test(file, positions, docs64, starts[docs64], starts[docs64 + 1] - 1)
+            out.append(segment.offset + docs64[keep])
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
 
-    def scan(self, part: str) -> set[int]:
-        found: set[int] = set()
-        for column, offset in zip(self.columns, self.offsets.tolist(), strict=True):
-            found.update(d + offset for d in column.scan(part))
-        return found
+    def whole(self) -> np.ndarray:
+        """Documents where the text is the whole field, or a whole space-separated
+        value of it (one person, one code); for names also the whole name
+        without its legal form."""
+        length = self.length
+        if self.fieldname == "name":
+            return self._select(
+                lambda f, pos, docs, begin, end: (
+                    (pos == begin) & ((pos + length == end) | (f["core_end"][docs] == length))
+                )
+            )
+        blob_name = f"{self.fieldname}.blob"
 
-    def _locate(self, d: int) -> tuple[TextColumn, int]:
-        number = int(np.searchsorted(self.offsets, d, side="right")) - 1
-        return self.columns[number], d - int(self.offsets[number])
+        def test(f, pos, docs, begin, end):
+            blob = f[blob_name]
+            before = (pos == begin) | (blob[np.maximum(pos - 1, 0)] == 32)
+            after = (pos + length == end) | (blob[np.minimum(pos + length, len(blob) - 1)] == 32)
+            return before & after
 
-    def get(self, d: int) -> str:
-        column, local = self._locate(d)
-        return column.get(local)
+        return self._select(test)
 
-    def startswith(self, d: int, part: str) -> bool:
-        column, local = self._locate(d)
-        return column.startswith(local, part)
-
-
-class SegmentTable:
-    """The match-table columns of one immutable segment, by local docnum."""
-
-    __slots__ = (
-        "size",
-        "kinds",
-        "ids",
-        "days",
-        "listed",
-        "expires",
-        "name",
-        "core",
-        "short",
-        "people",
-        "text",
-        "combo",
-        "combo_keys",
-        "starts",
-    )
-
-    def __init__(self, reader):
-        self.size = size = reader.doc_count_all()
-        self.kinds = bytearray(size)
-        self.ids = array("q", bytes(8 * size))
-        self.days = array("q", self.ids)
-        self.listed = array("q", self.ids)
-        self.expires = array("q", self.ids)
-        self.combo = array("l", bytes(array("l").itemsize * size))
-        # Texts go straight into one buffer per field: keeping 100,000 small
-        # strings alive while the stored documents are read would leave the
-        # heap fragmented long after they are joined.
-        writers = [io.StringIO() for _ in range(5)]
-        bounds = [array("l", [0]) for _ in range(5)]
-        positions = [0] * 5
-        starts: dict[str, array] = {}
-        keys: dict[tuple, int] = {}
-        stored = reader.stored_fields
-        for docnum in range(size):
-            fields = stored(docnum)
-            (record_id, name, core, short, person, text, day, listed, expires, district, year, types, _batch) = fields[
-                "row"
-            ]
-            kind = 1 if fields["kind"] == LISTING else 0
-            self.kinds[docnum] = kind
-            self.ids[docnum] = record_id
-            for field_number, value in enumerate((name, core, short, person, text)):
-                writers[field_number].write(value)
-                writers[field_number].write("\x00")
-                positions[field_number] += len(value) + 1
-                bounds[field_number].append(positions[field_number])
-            self.days[docnum], self.listed[docnum], self.expires[docnum] = day, listed, expires
-            key = (kind, district, year, tuple(types))
-            number = keys.get(key)
-            if number is None:
-                number = keys[key] = len(keys)
-            self.combo[docnum] = number
-            # Where a name (or the name without its place prefix) begins: the
-            # candidates of the "starts with the query" boost.
-            for prefix in {name[:2], short[:2]}:
-                found = starts.get(prefix)
-                if found is None:
-                    found = starts[prefix] = array("l")
-                found.append(docnum)
-        self.starts = starts
-        self.name, self.core, self.short, self.people, self.text = (
-            TextColumn(writer.getvalue(), bound) for writer, bound in zip(writers, bounds, strict=True)
-        )
-        self.combo_keys = list(keys)  # number → (kind, district, year, types)
+    def starts(self) -> np.ndarray:
+        """Documents whose name, or name without its place prefix, starts with the text."""
+        return self._select(lambda f, pos, docs, begin, end: (pos == begin) | (pos == begin + f["short_start"][docs]))
 
 
 class Snapshot:
-    """An open reader of one index generation with its match table."""
+    """One generation of the index: its segments' match files and deletions."""
 
     def __init__(self, directory: str):
         self.directory = directory
         self.ix = open_index(directory)
         self.generation = self.ix.latest_generation()
-        self.reader = self.ix.reader()
-        self._postings: OrderedDict[tuple[str, str], array] = OrderedDict()
-        self._postings_bytes = 0
-        self._postings_lock = threading.Lock()
-        self._hidden: tuple[dt.date, frozenset[int]] | None = None
+        toc = self.ix._read_toc()
+        ensure_match_files(directory, self.ix, toc.segments)
+        self.segments: list[Segment] = []
+        offset = 0
+        for whoosh_segment in toc.segments:
+            path = os.path.join(directory, file_name(whoosh_segment.segment_id()))
+            file = _files.get(path)
+            if file is None:
+                file = _files[path] = MatchFile(path)
+            deleted = frozenset(whoosh_segment.deleted_docs()) if whoosh_segment.has_deletions() else frozenset()
+            self.segments.append(Segment(file, offset, deleted))
+            offset += file.size
+        self.size = offset
         self.memo: dict[str, dict] = {}  # per-generation caches of the query module
         self.memo_lock = threading.Lock()
         self.users = 0  # searches running on this snapshot (see acquire)
         self.retired = False
-        leaves = self.reader.leaf_readers() if self.reader.doc_count_all() else []
-        self.leaves = [(leaf, offset) for leaf, offset in leaves]
-        self._build_table()
+        self._build_columns()
+        live = {os.path.join(directory, file_name(s.segment_id())) for s in toc.segments}
+        for stale in set(_files) - live:
+            if not stale.startswith(directory + os.sep):
+                continue
+            _files.pop(stale, None)  # merged away; unmapped once no snapshot holds it
 
-    # -- the match table, concatenated over segments
-    def _build_table(self) -> None:
-        tables: list[SegmentTable] = []
-        deleted: set[int] = set()
-        self.tables: list[tuple[SegmentTable, int]] = []
-        for leaf, offset in self.leaves:
-            segid = leaf.segment().segment_id()
-            table = _segment_tables.get(segid)
-            if table is None:
-                table = _segment_tables[segid] = SegmentTable(leaf)
-            tables.append(table)
-            self.tables.append((table, offset))
-            if leaf.has_deletions():
-                deleted.update(offset + d for d in leaf._perdoc.deleted_docs())
-        self.deleted = frozenset(deleted)
-        self.kinds = bytearray().join(t.kinds for t in tables)
-        self.ids = _joined("q", [t.ids for t in tables])
-        self.days = _joined("q", [t.days for t in tables])
-        self.listed = _joined("q", [t.listed for t in tables])
-        self.expires = _joined("q", [t.expires for t in tables])
-        offsets = [offset for _, offset in self.tables]
-        for name in ("name", "core", "short", "people", "text"):
-            columns = [getattr(t, name) for t in tables]
-            if not columns:
-                column = TextColumn("", array("l", [0]))
-            elif len(columns) == 1:
-                column = columns[0]
-            else:
-                column = MultiColumn(columns, offsets)
-            setattr(self, name, column)
-        # Facet combinations (kind, district, year, types), numbered across segments.
+    def _build_columns(self) -> None:
+        """The per-document columns over all segments (a few bytes a document)
+        and facet combinations numbered across segments."""
+        segments = self.segments
+
+        def joined(name: str, dtype) -> np.ndarray:
+            if not segments:
+                return np.zeros(0, dtype)
+            return np.concatenate([s.file[name] for s in segments]).astype(dtype, copy=False)
+
+        self.kinds = joined("kind", np.uint8)
+        self.ids = joined("id", np.int64)
+        self.days = joined("day", np.int32)
+        self.listed = joined("listed", np.int32)
+        self.expires = joined("expires", np.int32)
+        self.amounts = joined("amount", np.float64)
         numbers: dict[tuple, int] = {}
         parts = []
-        for table in tables:
-            translate = [numbers.setdefault(key, len(numbers)) for key in table.combo_keys]
-            parts.append(
-                table.combo
-                if translate == list(range(len(translate)))
-                else array("l", map(translate.__getitem__, table.combo))
-            )
-        self.combo = _joined("l", parts)
+        for segment in segments:
+            translate = np.array([numbers.setdefault(c, len(numbers)) for c in segment.file.combos], dtype=np.int32)
+            parts.append(translate[segment.file["combo"]] if len(translate) else segment.file["combo"])
+        self.combo_np = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        self.combo = self.combo_np
         self.combos = list(numbers)  # number → (kind, district, year, types)
-        self.size = len(self.ids)
-        # Newest first, then highest id: the order of equally good matches.
-        keys = array("q", [(day << 32) | rid for day, rid in zip(self.days, self.ids, strict=True)])
-        order = sorted(range(self.size), key=keys.__getitem__, reverse=True)
-        if deleted:
-            order = [d for d in order if d not in self.deleted]
-        self.order = array("l", order)
-        self.rank = array("l", bytes(array("l").itemsize * self.size))
-        rank = self.rank
-        for position, docnum in enumerate(order):
-            rank[docnum] = position
-        self.live_count = len(self.order)
-        # NumPy views for the set algebra of a query (masks of ``size`` booleans).
-        self.combo_np = np.frombuffer(self.combo, dtype=np.int64) if self.size else np.zeros(0, np.int64)
-        self.rank_np = np.frombuffer(self.rank, dtype=np.int64) if self.size else np.zeros(0, np.int64)
         self.live_mask = np.ones(self.size, dtype=bool)
-        if deleted:
-            self.live_mask[list(deleted)] = False
-        live = {leaf.segment().segment_id() for leaf, _ in self.leaves}
-        for stale in set(_segment_tables) - live:
-            # Segments merged away in this process's newest snapshot.
-            _segment_tables.pop(stale, None)
+        for segment in segments:
+            if segment.deleted:
+                self.live_mask[segment.offset + np.fromiter(segment.deleted, dtype=np.int64)] = False
+        self.deleted = frozenset(np.flatnonzero(~self.live_mask).tolist())
+        self.live_count = int(self.live_mask.sum())
+
+    # -- matching: what the query module asks
+    def match(self, fieldname: str, text: str) -> FieldMatch:
+        """Where ``text`` (folded, two or more characters) occurs in a field:
+        the occurrences of its rarest character pair, kept where the bytes
+        around them spell the rest of the text."""
+        data = text.encode("utf-8")
+        keys, offsets = pair_keys(text)
+        found = FieldMatch(self, fieldname, len(data))
+        if not len(keys):  # no pair without a space: look at every document
+            return self._scan(found, fieldname, data, None)
+        for segment in self.segments:
+            file = segment.file
+            ranges = [file.posting(fieldname, int(k)) for k in keys.tolist()]
+            sizes = [end - first for first, end in ranges]
+            if min(sizes) == 0:
+                continue
+            rarest = int(np.argmin(sizes))
+            first, end = ranges[rarest]
+            at = int(offsets[rarest])
+            positions = file[f"{fieldname}.pos"][first:end].astype(np.int64) - at
+            docs = file[f"{fieldname}.docs"][first:end]
+            key = int(keys[rarest])
+            pair_end = at + len(chr(key >> 21).encode("utf-8")) + len(chr(key & 0x1FFFFF).encode("utf-8"))
+            if len(data) > pair_end - at:  # more than the pair itself: compare the other bytes
+                blob = file[f"{fieldname}.blob"]
+                inside = (positions >= 0) & (positions + len(data) <= len(blob))
+                positions, docs = positions[inside], docs[inside]
+                for j in (*range(pair_end, len(data)), *range(at)):
+                    keep = blob[positions + j] == data[j]
+                    positions, docs = positions[keep], docs[keep]
+                    if not len(positions):
+                        break
+            if len(positions):
+                found.parts.append((segment, positions, docs))
+        return found
+
+    def match_within(self, fieldname: str, text: str, within: np.ndarray) -> FieldMatch:
+        """Like ``match`` for any text (one character too), looked for only in
+        the documents of the mask ``within`` (one ``find`` per document)."""
+        return self._scan(FieldMatch(self, fieldname, len(text.encode("utf-8"))), fieldname, text.encode(), within)
+
+    def _scan(self, found: FieldMatch, fieldname: str, data: bytes, within: np.ndarray | None) -> FieldMatch:
+        for segment in self.segments:
+            file = segment.file
+            starts = file[f"{fieldname}.starts"]
+            base = file.offset(f"{fieldname}.blob")
+            find = file.map.find
+            positions, docs = [], []
+            if within is None:
+                end = base + int(starts[-1])
+                at = find(data, base, end)
+                while at >= 0:
+                    doc = int(np.searchsorted(starts, at - base, side="right")) - 1
+                    positions.append(at - base)
+                    docs.append(doc)
+                    at = find(data, base + int(starts[doc + 1]), end)
+            else:
+                local = np.flatnonzero(within[segment.offset : segment.offset + segment.size]).tolist()
+                for doc in local:
+                    at = find(data, base + int(starts[doc]), base + int(starts[doc + 1]) - 1)
+                    if at >= 0:
+                        positions.append(at - base)
+                        docs.append(doc)
+            if positions:
+                found.parts.append((segment, np.array(positions, np.int64), np.array(docs, np.uint32)))
+        return found
 
     def mask(self, docs) -> np.ndarray:
-        """A boolean mask of the given docnums (an array, a list or a set)."""
         mask = np.zeros(self.size, dtype=bool)
-        if isinstance(docs, array):
-            if len(docs):
-                mask[np.frombuffer(docs, dtype=np.int64)] = True
-        elif len(docs):
-            mask[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
+        if len(docs):
+            mask[np.asarray(list(docs) if isinstance(docs, (set, frozenset)) else docs, dtype=np.int64)] = True
         return mask
 
     def visible_mask(self, today: dt.date) -> np.ndarray:
@@ -289,108 +239,89 @@ class Snapshot:
         cached = self.memo.get("visible_mask")
         if cached and today in cached:
             return cached[today].copy()
-        mask = self.live_mask.copy()
-        hidden = self.hidden_listings(today)
-        if hidden:
-            mask[list(hidden)] = False
+        day = today.toordinal()
+        hidden = (self.kinds == 1) & ~((self.listed <= day) & (day < self.expires))
+        mask = self.live_mask & ~hidden
         self.memo["visible_mask"] = {today: mask}
         return mask.copy()
 
-    def verify(self, column: TextColumn, candidates: Iterable[int] | None, part: str) -> set[int]:
-        """Live documents among ``candidates`` (None: all) whose text contains ``part``."""
-        found = column.scan(part) if candidates is None else column.verify(candidates, part)
-        if self.deleted:
-            found -= self.deleted
-        return found
-
-    # -- postings
-    def postings(self, fieldname: str, term: str) -> array:
-        """Global docnums having ``term`` in ``fieldname`` (deleted ones included:
-        ``verify`` drops them)."""
-        key = (fieldname, term)
-        with self._postings_lock:
-            cached = self._postings.get(key)
-            if cached is not None:
-                self._postings.move_to_end(key)
-                return cached
-        result = array("l")
-        btext = term.encode("utf-8")
-        fmt = self.reader.schema[fieldname].format
-        for leaf, offset in self.leaves:
-            try:
-                matcher = leaf._terms.matcher(fieldname, btext, fmt)
-            except (TermNotFound, KeyError):
+    def top(self, docs: np.ndarray, count: int, sort: str | None = None) -> list[int]:
+        """The first ``count`` documents of a mask, newest first (or in the
+        order of ``sort``: "date", "-amount", "amount"): the first ``count`` of
+        each segment's own rank order, merged."""
+        if count <= 0:
+            return []
+        by_amount = sort in ("-amount", "amount")
+        ascending = sort in ("date", "amount")
+        picked = []
+        for segment in self.segments:
+            local = docs[segment.offset : segment.offset + segment.size]
+            if not local.any():
                 continue
-            result.extend(_all_ids(matcher, offset))
-        with self._postings_lock:
-            if key not in self._postings:
-                self._postings[key] = result
-                self._postings_bytes += len(result) * result.itemsize
-            while self._postings_bytes > POSTINGS_CACHE_BYTES and len(self._postings) > 1:
-                _, dropped = self._postings.popitem(last=False)
-                self._postings_bytes -= len(dropped) * dropped.itemsize
-        return result
+            order = segment.file["order.amount" if by_amount else "order.date"]
+            if ascending:
+                order = order[::-1]
+            chosen = order[local[order]][:count]
+            picked.append(chosen.astype(np.int64) + segment.offset)
+        if not picked:
+            return []
+        candidates = np.concatenate(picked)
+        days, ids = self.days[candidates].astype(np.int64), self.ids[candidates]
+        if by_amount:
+            amounts = self.amounts[candidates]
+            unknown = np.isnan(amounts)
+            keys = (-ids, -days, -np.nan_to_num(amounts, nan=0.0), unknown)
+        else:
+            keys = (-ids, -days)
+        order = np.lexsort(keys)
+        if ascending:
+            order = order[::-1]
+        return candidates[order[:count]].tolist()
 
-    def name_starts(self, prefix: str) -> array:
-        """Docnums whose name, or name without its place prefix, starts with
-        ``prefix`` (two characters)."""
-        out = array("l")
-        for table, offset in self.tables:
-            local = table.starts.get(prefix)
-            if local:
-                out.extend([offset + d for d in local] if offset else local)
-        return out
+    def docnums(self, keys: set[tuple[str, int]]) -> np.ndarray:
+        """The docnums of the given (kind, id) records (deleted ones included)."""
+        if not keys or not self.size:
+            return np.zeros(0, dtype=np.int64)
+        found = np.zeros(self.size, dtype=bool)
+        for code, kind in ((0, "case"), (1, "listing")):
+            wanted = np.fromiter((i for k, i in keys if k == kind), dtype=np.int64)
+            if len(wanted):
+                found |= (self.kinds == code) & np.isin(self.ids, wanted)
+        return np.flatnonzero(found)
 
-    def doc_frequency(self, fieldname: str, term: str) -> int:
-        return self.reader.doc_frequency(fieldname, term)
+    # -- suggestions
+    def pair_docs(self, fieldname: str, pair: str) -> np.ndarray:
+        """Live documents having the character pair ``pair`` in a field."""
+        keys, _ = pair_keys(pair)
+        if len(keys) != 1:
+            return np.zeros(0, np.int64)
+        return self._docs(fieldname, int(keys[0]))
 
-    def expand_prefix(self, fieldname: str, prefix: str, limit: int = 200) -> list[str]:
+    def pinyin_docs(self, term: str) -> np.ndarray:
+        """Live documents whose name (without its legal form) has the syllable pair ``term``."""
+        return self._docs(PINYIN, pinyin_key(term))
+
+    def _docs(self, fieldname: str, key: int) -> np.ndarray:
         out = []
-        for term in self.reader.expand_prefix(fieldname, prefix):
-            out.append(term.decode("utf-8") if isinstance(term, bytes) else term)
-            if len(out) >= limit:
-                break
-        return out
+        for segment in self.segments:
+            first, end = segment.file.posting(fieldname, key)
+            if end > first:
+                out.append(np.unique(segment.file[f"{fieldname}.docs"][first:end]).astype(np.int64) + segment.offset)
+        docs = np.concatenate(out) if out else np.zeros(0, np.int64)
+        return docs[self.live_mask[docs]]
 
-    def hidden_listings(self, today: dt.date) -> frozenset[int]:
-        """Listings not in force on ``today`` (expired or not yet listed)."""
-        cached = self._hidden
-        if cached and cached[0] == today:
-            return cached[1]
-        day = today.toordinal()
-        kinds, listed, expires = self.kinds, self.listed, self.expires
-        hidden = frozenset(d for d in range(self.size) if kinds[d] and not (listed[d] <= day < expires[d]))
-        self._hidden = (today, hidden)
-        return hidden
+    def core_name(self, doc: int) -> str:
+        segment = self._segment_of(doc)
+        return segment.file.core_name(doc - segment.offset)
+
+    def _segment_of(self, doc: int) -> Segment:
+        for segment in self.segments:
+            if doc < segment.offset + segment.size:
+                return segment
+        raise IndexError(doc)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.reader.close()
-
-
-def _all_ids(matcher, offset: int) -> Iterable[int]:
-    """All ids of a fresh posting matcher, a block at a time (the generic
-    ``all_ids`` costs several method calls per posting)."""
-    if isinstance(matcher, W3LeafMatcher):
-        out: list[int] = []
-        while matcher.is_active():
-            matcher._read_ids()
-            ids = matcher._ids
-            out.extend([offset + i for i in ids] if offset else ids)
-            if matcher._lastblock:
-                break
-            matcher._next_block()
-        return out
-    return [offset + i for i in matcher.all_ids()]
-
-
-def _joined(typecode: str, arrays: list[array]) -> array:
-    if len(arrays) == 1:
-        return arrays[0]
-    out = array(typecode)
-    for part in arrays:
-        out.extend(part)
-    return out
+        """Files stay mapped in the process cache while a newer snapshot uses them."""
 
 
 def snapshot() -> Snapshot | None:
@@ -403,11 +334,11 @@ def snapshot() -> Snapshot | None:
             for inherited in _cache.values():
                 inherited.close()  # closes this process's copies of the descriptors only
             _cache.clear()
-            _segment_tables.clear()
+            _files.clear()
             _cache_pid = os.getpid()
     directory = current_dir(root)
-    if directory is None:
-        return None
+    if directory is None or schema_version(directory) != SCHEMA_VERSION:
+        return None  # not built yet, or built by an older version: `search reindex`
     current = _cache.get(root)
     if current is not None and current.directory == directory:
         try:
@@ -466,4 +397,4 @@ def forget() -> None:
         for snap in _cache.values():
             snap.close()
         _cache.clear()
-        _segment_tables.clear()
+        _files.clear()

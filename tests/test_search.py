@@ -8,13 +8,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from blueprints.highlight import highlight, snippet
 from domain.accounts import create_user
 from domain.publishing import apply_search_outbox, correct_record, record_fields, withdraw_record
 from extensions import db
 from models import Case, Listing
-from search_index import Filters, QueryError, highlight, search, snippet
-from search_index.analysis import CJKBigramTokenizer, core_name, fold, terms
-from search_index.query import plan_query
+from search_index import Filters, QueryError, search
+from search_index.analysis import core_name, fold
+from search_index.matchfile import pair_keys
+from search_index.syntax import parse
 from tests.builders import case_row, credit_code, listing_row, load
 
 NAMES = [
@@ -53,18 +55,12 @@ def cases(app):
 # --- analysis -------------------------------------------------------------------------
 
 
-def test_bigrams_overlap_and_ascii_runs_stay_whole():
-    assert terms("恒达建筑") == ["恒达", "达建", "建筑"]
-    assert terms("兰州ABC科技 2025号") == ["兰州", "abc", "科技", "2025", "号"]
-    assert terms("ＡＢＣ１２３") == ["abc123"]  # full width folds to ASCII
-
-
-def test_whoosh_tokenizer_gives_the_same_terms_with_consecutive_positions():
-    text = "兰州恒达，ABC建筑"
-    tokens = [(t.text, t.pos, t.startchar, t.endchar) for t in CJKBigramTokenizer()(text, positions=True, chars=True)]
-    assert [t[0] for t in tokens] == terms(text)
-    assert [t[1] for t in tokens] == list(range(len(tokens)))
-    assert all(text[start:end].lower() == word for word, _, start, end in tokens)
+def test_every_pair_of_adjacent_characters_is_a_key_except_across_spaces():
+    keys, offsets = pair_keys("恒达建筑")
+    assert len(keys) == 3 and offsets.tolist() == [0, 3, 6]  # byte offsets in UTF-8
+    keys, offsets = pair_keys("兰州 ab")
+    assert len(keys) == 2 and offsets.tolist() == [0, 7]  # 兰州 and ab; none with the space
+    assert len(set(pair_keys("abab")[0].tolist())) == 2  # ab, ba
 
 
 def test_fold_keeps_offsets():
@@ -81,13 +77,13 @@ def test_core_name_drops_the_legal_form():
 
 def test_planner_recognises_codes_and_numbers():
     code = credit_code(10)
-    assert plan_query(code.lower()).mode == "code"
-    assert plan_query(" ".join([code[:6], code[6:12], code[12:]])).mode == "code"
-    assert plan_query("兰城劳监指[2025]1号").mode == "document_no"
-    assert plan_query("恒达").mode == "text"
-    assert plan_query("恒").mode == "too_short"
+    assert parse(code.lower()).mode == "code"
+    assert parse(" ".join([code[:6], code[6:12], code[12:]])).mode == "code"
+    assert parse("兰城劳监指[2025]1号").mode == "document_no"
+    assert parse("恒达").mode == "words"
+    assert parse("恒").mode == "too_short"
     with pytest.raises(QueryError):
-        plan_query("恒" * 101)
+        parse("恒" * 101)
 
 
 # --- fragments and names --------------------------------------------------------------
@@ -150,8 +146,8 @@ def test_full_name_ranks_the_exact_company_first(cases):
 def test_name_matches_rank_above_facts_matches(cases):
     # 安宁 is only in one record's facts; 宏远 is a name.
     assert names(search("安宁")) == [NAMES[5]]
-    assert search("安宁").hits[0].tier == 5
-    assert search("宏远").hits[0].tier < 5
+    assert search("安宁").hits[0].tier == 6
+    assert search("宏远").hits[0].tier < 6
 
 
 def test_people_are_searchable(cases):
@@ -172,7 +168,7 @@ def test_credit_code_in_lower_case_with_spaces_and_full_width(cases):
         code.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)}),
     ):
         outcome = search(typed)
-        assert outcome.plan.mode == "code"
+        assert outcome.mode == "code"
         assert names(outcome) == [NAMES[2]], typed
 
 

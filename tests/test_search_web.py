@@ -3,6 +3,8 @@ band, the JSON shape of the brief, hostile input never a 500."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.builders import case_row, credit_code, listing_row, load
@@ -78,7 +80,7 @@ def test_did_you_mean_links_to_the_suggestion(client, data):
 
 def test_json_answer_has_the_shape_of_the_brief(client, data):
     answer = client.get("/api/v1/search?q=恒达&per_page=5").get_json()
-    assert set(answer) == {"q", "total", "page", "per_page", "results"}
+    assert set(answer) == {"q", "total", "page", "per_page", "sort", "results"}
     assert answer["q"] == "恒达" and answer["total"] == 2 and answer["page"] == 1 and answer["per_page"] == 5
     kinds = {item["kind"]: item for item in answer["results"]}
     case, listing = kinds["case"], kinds["listing"]
@@ -169,3 +171,10 @@ def test_bad_filters_are_400(client, data, args):
 def test_page_and_per_page_are_clamped(client, data):
     answer = client.get("/api/v1/search?q=恒达&per_page=100000&page=-3").get_json()
     assert answer["page"] == 1 and answer["per_page"] == 100
+
+
+def test_the_serving_process_is_named_only_when_asked(app, client, data):
+    assert "X-Served-By" not in client.get("/api/v1/search?q=恒达").headers
+    app.config["SERVED_BY_HEADER"] = True
+    assert client.get("/api/v1/search?q=恒达").headers["X-Served-By"] == str(os.getpid())
+    assert client.get("/search?q=恒达").headers["X-Served-By"] == str(os.getpid())
