@@ -33,6 +33,20 @@ class Defaults:
     CITY_NAME = "兰州市"
     SITE_NAME = "劳动保障监察信息公示"
     DISTRICTS = LANZHOU_DISTRICTS
+    # Where the public sends 异议 (objections) and 信用修复 (early removal) requests;
+    # shown on /objections and /about. None leaves a line out; the unit defaults
+    # to AUTHORITY_NAME.
+    OBJECTION_UNIT = None
+    OBJECTION_PHONE = "12333"
+    OBJECTION_ADDRESS = None
+    OBJECTION_EMAIL = None
+    OBJECTION_HOURS = None
+    CREDIT_REPAIR_UNIT = None
+    CREDIT_REPAIR_PHONE = None  # None: the objection phone
+    CREDIT_REPAIR_ADDRESS = None
+    # Objections filed from one network address (keyed hash) per hour and per day.
+    OBJECTION_LIMIT_PER_HOUR = 3
+    OBJECTION_LIMIT_PER_DAY = 10
     DEFAULT_LISTING_TERM_YEARS = 3
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
     PER_PAGE_DEFAULT = 20

@@ -42,6 +42,8 @@ ACTION_LABELS = {
     "hotline.create": "添加举报电话",
     "hotline.update": "修改举报电话",
     "hotline.delete": "删除举报电话",
+    "objection.file": "收到异议申请",
+    "objection.update": "处理异议申请",
 }
 
 

@@ -6,6 +6,7 @@ from models.case import Case, CaseViolationType
 from models.enterprise import Enterprise
 from models.hotline import Hotline
 from models.listing import Listing, ListingPerson
+from models.objection import Objection
 from models.outbox import SearchOutbox
 from models.revision import RecordRevision
 from models.user import User
@@ -19,6 +20,7 @@ __all__ = [
     "Hotline",
     "Listing",
     "ListingPerson",
+    "Objection",
     "RecordRevision",
     "SearchOutbox",
     "User",

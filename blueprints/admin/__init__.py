@@ -34,6 +34,7 @@ ROLE_NAV = {
     "batches": ("admin.batches", "批次", ("editor", "publisher", "admin")),
     "review": ("admin.review", "审核", ("publisher", "admin")),
     "listings": ("admin.listings", "失信名单管理", ("publisher", "admin")),
+    "objections": ("admin.objection_list", "异议申请", ("publisher", "admin")),
     "audit": ("admin.audit_log", "操作日志", ("admin",)),
     "users": ("admin.users", "账号", ("admin",)),
     "hotlines": ("admin.hotlines", "举报电话", ("admin",)),
@@ -160,4 +161,4 @@ def too_large(error: RequestEntityTooLarge):
     return message_page(message, 413)
 
 
-from blueprints.admin import accounts, auth, batches, records  # noqa: E402,F401  (views register on bp)
+from blueprints.admin import accounts, auth, batches, objections, records  # noqa: E402,F401  (views register on bp)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c5ed027443b4
+Revision ID: 33171f611a32
 Revises: 
-Create Date: 2026-12-03 11:22:07.506344
+Create Date: 2026-12-03 11:44:24.010659
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c5ed027443b4'
+revision = '33171f611a32'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -117,6 +117,30 @@ def upgrade():
     )
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.create_index('ix_batch_status_published_on', ['status', 'published_on'], unique=False)
+
+    op.create_table('objection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=32), nullable=False),
+    sa.Column('record_kind', sa.String(length=20), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('contact', sa.String(length=200), nullable=False),
+    sa.Column('contact_key', sa.String(length=200), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('reply', sa.Text(), nullable=True),
+    sa.Column('replied_at', sa.DateTime(), nullable=True),
+    sa.Column('replied_by_id', sa.Integer(), nullable=True),
+    sa.Column('source_key', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['replied_by_id'], ['user.id'], name=op.f('fk_objection_replied_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objection')),
+    sa.UniqueConstraint('reference', name=op.f('uq_objection_reference'))
+    )
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.create_index('ix_objection_source_created', ['source_key', 'created_at'], unique=False)
+        batch_op.create_index('ix_objection_status_created', ['status', 'created_at'], unique=False)
 
     op.create_table('record_revision',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -301,6 +325,11 @@ def downgrade():
         batch_op.drop_index('ix_record_revision_record')
 
     op.drop_table('record_revision')
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.drop_index('ix_objection_status_created')
+        batch_op.drop_index('ix_objection_source_created')
+
+    op.drop_table('objection')
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.drop_index('ix_batch_status_published_on')
 
