@@ -124,7 +124,7 @@ def index():
                 "listings_csv": link("public.listings_csv"),
                 "batches_csv": link("public.batches_csv"),
             },
-            "documentation": link("public.about"),
+            "documentation": link("discovery.api_docs"),
         }
     )
 
