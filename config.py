@@ -47,6 +47,7 @@ class Defaults:
     # Objections filed from one network address (keyed hash) per hour and per day.
     OBJECTION_LIMIT_PER_HOUR = 3
     OBJECTION_LIMIT_PER_DAY = 10
+    SITEMAP_MAX_URLS = 50_000  # past this /sitemap.xml becomes an index of files (the protocol's limit)
     DEFAULT_LISTING_TERM_YEARS = 3
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
     PER_PAGE_DEFAULT = 20

@@ -45,7 +45,7 @@ RECORD_ENDPOINTS = {
 
 
 def _max_urls() -> int:
-    return int(current_app.config.get("SITEMAP_MAX_URLS", sitemap.MAX_URLS))
+    return int(current_app.config["SITEMAP_MAX_URLS"])
 
 
 def _url(loc: str, lastmod=None) -> str:

@@ -58,7 +58,7 @@ def credit_code_problem(code: str) -> tuple[int | None, str] | None:
             hint = f"，是否应为“{_LOOKALIKES[char]}”" if char in _LOOKALIKES else ""
             return position, f"第{position}位“{char}”是不允许的字符（统一社会信用代码不使用I、O、Z、S、V）{hint}"
     if code[0] not in _REGISTRATION_AUTHORITIES:
-        return 1, f"第1位（登记管理部门代码）应为1–9、A、N或Y，不能是“{code[0]}”"
+        return 1, f"第1位（首位，登记管理部门代码）应为1–9、A、N或Y，不能是“{code[0]}”"
     for position in range(3, 9):
         if not code[position - 1].isdigit():
             return (
