@@ -13,7 +13,7 @@ import blueprints.admin as admin_blueprint
 from domain import accounts
 from domain.accounts import SourceThrottle
 from extensions import db
-from models import AuditEvent, Batch, Case, Hotline, Listing, User
+from models import AuditEvent, Batch, Case, Hotline, Listing, Objection, User
 from tests import admin_support
 from tests.admin_support import PASSWORD, login, make_user, post, token
 from tests.builders import case_row, listing_row, load
@@ -39,6 +39,11 @@ def world(app, fast_hashing):
     listings = load("listings", [listing_row()], title="2025年第一批")
     hotline = Hotline(unit="兰州市劳动保障监察支队", phone="0931-12333")
     db.session.add(hotline)
+    objection = Objection(
+        reference="YY20261128-ABCDEFGH", record_kind="listing", record_id=1, name="李某", contact="13931000000",
+        contact_key="13931000000", reason="列入日期有误，请核实。", source_key="x",
+    )  # fmt: skip
+    db.session.add(objection)
     db.session.commit()
     ids = {
         "draft": draft.id,
@@ -49,6 +54,7 @@ def world(app, fast_hashing):
         "listing": db.session.scalar(select(Listing.id).where(Listing.batch_id == listings.id)),
         "user": other.id,
         "hotline": hotline.id,
+        "objection": objection.id,
     }
     return ids
 
@@ -136,6 +142,9 @@ ROUTES = [
     ("admin.edit_hotline", "POST", "/admin/hotlines/{hotline}/edit", {"unit": "支队", "phone": "0931-2"}, ADM),
     ("admin.delete_hotline", "POST", "/admin/hotlines/{hotline}/delete", {}, ADM),
     ("admin.settings", "GET", "/admin/settings", None, ADM),
+    ("admin.objection_list", "GET", "/admin/objections", None, PUB),
+    ("admin.objection", "GET", "/admin/objections/{objection}", None, PUB),
+    ("admin.objection", "POST", "/admin/objections/{objection}", {"status": "in_progress", "reply": ""}, PUB),
     ("admin.logout", "POST", "/admin/logout", {}, ALL),
     ("admin.own_password", "GET", "/admin/password", None, ALL),
     (

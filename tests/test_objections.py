@@ -212,6 +212,12 @@ def test_staff_answer_and_the_requester_reads_it(records, client, fast_hashing):
     assert "已答复" in client.get("/admin/objections?status=answered").text
     post(client, "/admin/logout")
 
+    make_user("boss", "admin")
+    login(client, "boss")
+    shown = client.get("/admin/settings").text
+    assert "异议受理电话" in shown and "12333" in shown and "GONGSHI_OBJECTION_LIMIT_PER_HOUR" in shown
+    post(client, "/admin/logout")
+
     token = form_token(client, "/objections/lookup")
     found = client.post("/objections/lookup", data={"csrf_token": token, "reference": reference, "contact": CONTACT})
     assert "已答复" in found.text and reply in found.text

@@ -304,6 +304,15 @@ def settings():
             f"{int(current_app.permanent_session_lifetime.total_seconds() // 60)} 分钟",
             "GONGSHI_PERMANENT_SESSION_LIFETIME",
         ),
+        ("异议受理单位", config["OBJECTION_UNIT"] or config["AUTHORITY_NAME"], "GONGSHI_OBJECTION_UNIT"),
+        ("异议受理电话", config["OBJECTION_PHONE"] or "—", "GONGSHI_OBJECTION_PHONE"),
+        ("异议受理地址", config["OBJECTION_ADDRESS"] or "—", "GONGSHI_OBJECTION_ADDRESS"),
+        ("信用修复受理电话", config["CREDIT_REPAIR_PHONE"] or "（同异议）", "GONGSHI_CREDIT_REPAIR_PHONE"),
+        (
+            "每个网络地址可提交的异议",
+            f"每小时 {config['OBJECTION_LIMIT_PER_HOUR']} 件、每天 {config['OBJECTION_LIMIT_PER_DAY']} 件",
+            "GONGSHI_OBJECTION_LIMIT_PER_HOUR / _PER_DAY",
+        ),
         ("示例数据", "显示" if config["SAMPLE_DATA"] else "不显示", "GONGSHI_SAMPLE_DATA"),
         ("数据库", database.get_backend_name(), "GONGSHI_DATABASE_URL"),
     ]
