@@ -8,6 +8,7 @@ from flask import abort, render_template, request
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from blueprints.admin import bp, role_required
@@ -22,7 +23,9 @@ HANDLERS = ("publisher", "admin")
 
 
 class ObjectionUpdateForm(FlaskForm):
-    status = SelectField("处理状态", choices=list(OBJECTION_STATUS_LABELS.items()))
+    status = SelectField(
+        "处理状态", choices=[SelectChoice(value, label) for value, label in OBJECTION_STATUS_LABELS.items()]
+    )
     reply = TextAreaField(
         "答复", validators=[Length(max=objections.MAX_REPLY)], description="申请人凭受理编号和联系方式查询时可以看到"
     )
