@@ -271,7 +271,9 @@ def test_enterprise_page_without_public_records_is_a_404_verdict(data, client):
 def test_print_stylesheet_is_linked(data, client):
     page = client.get(f"/check?q={credit_code(2)}").text
     assert 'href="/static/css/print.css" media="print"' in page
-    assert client.get("/static/css/print.css").status_code == 200
+    # A file response holds its file open until closed; close it as a browser would.
+    with client.get("/static/css/print.css") as stylesheet:
+        assert stylesheet.status_code == 200
 
 
 # --- API ---------------------------------------------------------------------------------
