@@ -9,8 +9,8 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN_COMMAND = "pip install -r requirements.txt && flask --app app run"
-TEST_COMMAND = "pip install -r requirements-dev.txt && python -m pytest"
+RUN_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/flask --app app run"
+TEST_COMMAND = "python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt && .venv/bin/python -m pytest"
 
 
 def shell_blocks(text: str) -> list[str]:
