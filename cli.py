@@ -55,7 +55,7 @@ def sample_data_command(case_count: int | None, listing_count: int | None, seed:
 def import_command(file: str, kind: str, title: str, publish: bool) -> None:
     """Import a CSV or XLSX file in the template of the brief, all or nothing."""
     from domain.importing import check_file, store_batch
-    from domain.publishing import apply_search_outbox, publish_batch
+    from domain.publishing import publish_batch, update_search_index
 
     with open(file, "rb") as handle:
         data = handle.read()
@@ -78,7 +78,7 @@ def import_command(file: str, kind: str, title: str, publish: bool) -> None:
             publish_batch(batch)
         db.session.commit()
     if publish:
-        apply_search_outbox()
+        update_search_index()
     state = "已发布" if publish else "已保存为草稿"
     click.echo(f"已导入 {len(report.records)} 条记录，批次“{batch.title}”（编号 {batch.id}）{state}。")
 
