@@ -27,9 +27,15 @@ def init_db_command() -> None:
 
 
 @click.command("sample-data")
-@click.option("--cases", "case_count", type=click.IntRange(min=0), default=None, help="生成的案件数量（默认：内置示例集）")
 @click.option(
-    "--listings", "listing_count", type=click.IntRange(min=0), default=None, help="生成的失信名单数量（只给 --cases 时为案件数的1/20）"
+    "--cases", "case_count", type=click.IntRange(min=0), default=None, help="生成的案件数量（默认：内置示例集）"
+)
+@click.option(
+    "--listings",
+    "listing_count",
+    type=click.IntRange(min=0),
+    default=None,
+    help="生成的失信名单数量（只给 --cases 时为案件数的1/20）",
 )
 @click.option("--seed", type=int, default=2020, show_default=True, help="随机种子（同一种子生成同样的数据）")
 def sample_data_command(case_count: int | None, listing_count: int | None, seed: int) -> None:
@@ -49,7 +55,9 @@ def sample_data_command(case_count: int | None, listing_count: int | None, seed:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", type=click.Choice(["cases", "listings"]), required=True, help="cases：重大违法案件；listings：失信名单")
+@click.option(
+    "--kind", type=click.Choice(["cases", "listings"]), required=True, help="cases：重大违法案件；listings：失信名单"
+)
 @click.option("--title", required=True, help="批次标题，如“2020年第四批”")
 @click.option("--publish", is_flag=True, help="导入后立即发布")
 def import_command(file: str, kind: str, title: str, publish: bool) -> None:
