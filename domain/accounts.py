@@ -101,6 +101,7 @@ def create_user(username: str, role: str, password: str, *, actor: User | None =
         user,
         after=user_state(user),
         user=actor,
+        username=None if actor else audit.CLI_ACTOR,
         summary=f"创建账号 {username}" + ("" if actor else "（命令行）"),
     )
     return user
