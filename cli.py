@@ -27,9 +27,15 @@ def init_db_command() -> None:
 
 
 @click.command("sample-data")
-@click.option("--cases", "case_count", type=click.IntRange(min=0), default=None, help="生成的案件数量（默认：内置示例集）")
 @click.option(
-    "--listings", "listing_count", type=click.IntRange(min=0), default=None, help="生成的失信名单数量（只给 --cases 时为案件数的1/20）"
+    "--cases", "case_count", type=click.IntRange(min=0), default=None, help="生成的案件数量（默认：内置示例集）"
+)
+@click.option(
+    "--listings",
+    "listing_count",
+    type=click.IntRange(min=0),
+    default=None,
+    help="生成的失信名单数量（只给 --cases 时为案件数的1/20）",
 )
 @click.option("--seed", type=int, default=2020, show_default=True, help="随机种子（同一种子生成同样的数据）")
 def sample_data_command(case_count: int | None, listing_count: int | None, seed: int) -> None:
@@ -49,38 +55,39 @@ def sample_data_command(case_count: int | None, listing_count: int | None, seed:
 
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", type=click.Choice(["cases", "listings"]), required=True, help="cases：重大违法案件；listings：失信名单")
+@click.option(
+    "--kind", type=click.Choice(["cases", "listings"]), required=True, help="cases：重大违法案件；listings：失信名单"
+)
 @click.option("--title", required=True, help="批次标题，如“2020年第四批”")
 @click.option("--publish", is_flag=True, help="导入后立即发布")
 def import_command(file: str, kind: str, title: str, publish: bool) -> None:
     """Import a CSV or XLSX file in the template of the brief, all or nothing."""
-    from domain.importing import check_file, store_batch
-    from domain.publishing import apply_search_outbox, publish_batch
+    from domain import importing
 
     with open(file, "rb") as handle:
         data = handle.read()
-    report = check_file(data, os.path.basename(file), kind, _import_settings())
-    if report.errors:
-        for error in report.errors:
-            click.echo(str(error), err=True)
-        click.echo(f"导入失败：共 {len(report.errors)} 处错误，未保存任何数据。", err=True)
-        sys.exit(1)
-    with click.progressbar(length=len(report.records), label="保存", file=sys.stderr, show_pos=True) as bar:
-        batch = store_batch(
-            kind,
-            report.records,
+    with click.progressbar(length=0, label="保存", file=sys.stderr, show_pos=True) as bar:
+        result = importing.import_file(
+            data,
+            os.path.basename(file),
+            kind=kind,
             title=title,
-            authority=current_app.config["AUTHORITY_NAME"],
-            source_filename=os.path.basename(file),
+            settings=_import_settings(),
+            actor=importing.CLI,
+            publish=publish,
             progress=bar.update,
         )
-        if publish:
-            publish_batch(batch)
-        db.session.commit()
-    if publish:
-        apply_search_outbox()
+    if not result.ok:
+        for error in result.report.errors:
+            click.echo(str(error), err=True)
+        if result.problem:
+            click.echo(result.problem, err=True)
+        count = len(result.report.errors) + bool(result.problem)
+        click.echo(f"导入失败：共 {count} 处错误，未保存任何数据。", err=True)
+        sys.exit(1)
+    batch = result.batch
     state = "已发布" if publish else "已保存为草稿"
-    click.echo(f"已导入 {len(report.records)} 条记录，批次“{batch.title}”（编号 {batch.id}）{state}。")
+    click.echo(f"已导入 {len(result.report.records)} 条记录，批次“{batch.title}”（编号 {batch.id}）{state}。")
 
 
 @click.group("users")

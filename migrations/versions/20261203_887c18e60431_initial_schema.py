@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 33171f611a32
+Revision ID: 887c18e60431
 Revises: 
-Create Date: 2026-12-03 11:44:24.010659
+Create Date: 2026-12-03 14:24:38.512302
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '33171f611a32'
+revision = '887c18e60431'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -63,6 +63,7 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('failed_login_count', sa.Integer(), nullable=False),
+    sa.Column('session_version', sa.Integer(), server_default='0', nullable=False),
     sa.Column('locked_until', sa.DateTime(), nullable=True),
     sa.Column('last_login_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
