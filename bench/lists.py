@@ -9,7 +9,7 @@ median and 95th percentile per URL, and stops the server.
     python bench/lists.py --db /tmp/big.db      # reuse a database (SQLite file or URL)
     python bench/lists.py --cases 20000 --requests 50 --keep   # keep the database for --db
 
-Targets (README, 性能测试): median ≤ 50 ms and p95 ≤ 100 ms for the HTML and JSON
+Targets (docs/benchmarks.md, “List pages and downloads”): median ≤ 50 ms and p95 ≤ 100 ms for the HTML and JSON
 list pages at 100,000 cases on SQLite.
 """
 
