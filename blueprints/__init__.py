@@ -6,7 +6,19 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from blueprints import admin, api, check, discovery, errors, feeds, objections, public, search, templating
+    from blueprints import (
+        admin,
+        api,
+        bulletins,
+        check,
+        discovery,
+        errors,
+        feeds,
+        objections,
+        public,
+        search,
+        templating,
+    )
     from blueprints.site import init_app as init_site
 
     templating.init_app(app)
@@ -17,6 +29,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(check.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(objections.bp)
+    app.register_blueprint(bulletins.bp)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(admin.bp, url_prefix="/admin")
