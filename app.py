@@ -14,8 +14,10 @@ from extensions import csrf, db, login_manager, migrate
 warnings.filterwarnings("ignore", category=SyntaxWarning, module=r"whoosh(\..*)?")
 
 
-def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    """The site. ``instance_path`` (default: ``instance/`` beside this file) holds the
+    SQLite database, the search index and the generated secret key."""
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_object(default_config.Defaults)
     if test_config is None:
         app.config.from_prefixed_env("GONGSHI")

@@ -62,33 +62,32 @@ def sample_data_command(case_count: int | None, listing_count: int | None, seed:
 @click.option("--publish", is_flag=True, help="导入后立即发布")
 def import_command(file: str, kind: str, title: str, publish: bool) -> None:
     """Import a CSV or XLSX file in the template of the brief, all or nothing."""
-    from domain.importing import check_file, store_batch
-    from domain.publishing import apply_search_outbox, publish_batch
+    from domain import importing
 
     with open(file, "rb") as handle:
         data = handle.read()
-    report = check_file(data, os.path.basename(file), kind, _import_settings())
-    if report.errors:
-        for error in report.errors:
-            click.echo(str(error), err=True)
-        click.echo(f"导入失败：共 {len(report.errors)} 处错误，未保存任何数据。", err=True)
-        sys.exit(1)
-    with click.progressbar(length=len(report.records), label="保存", file=sys.stderr, show_pos=True) as bar:
-        batch = store_batch(
-            kind,
-            report.records,
+    with click.progressbar(length=0, label="保存", file=sys.stderr, show_pos=True) as bar:
+        result = importing.import_file(
+            data,
+            os.path.basename(file),
+            kind=kind,
             title=title,
-            authority=current_app.config["AUTHORITY_NAME"],
-            source_filename=os.path.basename(file),
+            settings=_import_settings(),
+            actor=importing.CLI,
+            publish=publish,
             progress=bar.update,
         )
-        if publish:
-            publish_batch(batch)
-        db.session.commit()
-    if publish:
-        apply_search_outbox()
+    if not result.ok:
+        for error in result.report.errors:
+            click.echo(str(error), err=True)
+        if result.problem:
+            click.echo(result.problem, err=True)
+        count = len(result.report.errors) + bool(result.problem)
+        click.echo(f"导入失败：共 {count} 处错误，未保存任何数据。", err=True)
+        sys.exit(1)
+    batch = result.batch
     state = "已发布" if publish else "已保存为草稿"
-    click.echo(f"已导入 {len(report.records)} 条记录，批次“{batch.title}”（编号 {batch.id}）{state}。")
+    click.echo(f"已导入 {len(result.report.records)} 条记录，批次“{batch.title}”（编号 {batch.id}）{state}。")
 
 
 @click.group("users")
@@ -130,8 +129,13 @@ def bulletin_group() -> None:
 @click.option("--publish", is_flag=True, help="导入后立即发布")
 def bulletin_import_command(file: str, year: int, months: str, title: str | None, publish: bool) -> None:
     """Import a CSV or XLSX sheet with the headers 指标, 数值, all or nothing."""
-    from domain import bulletins
+    from domain import audit, bulletins
+    from domain.importing import schema_problem
 
+    problem = schema_problem()
+    if problem:
+        click.echo(f"导入失败：{problem}", err=True)
+        sys.exit(1)
     indicators = bulletins.catalogue(current_app.config)
     with open(file, "rb") as handle:
         data = handle.read()
@@ -156,9 +160,10 @@ def bulletin_import_command(file: str, year: int, months: str, title: str | None
             title=title,
             authority=current_app.config["AUTHORITY_NAME"],
             source_filename=os.path.basename(file),
+            username=audit.CLI_ACTOR,
         )
         if publish:
-            bulletins.publish(bulletin, None, four_eyes=False)
+            bulletins.publish(bulletin, None, four_eyes=False, username=audit.CLI_ACTOR)
     except bulletins.BulletinError as problem:
         db.session.rollback()
         click.echo(f"导入失败：{problem}。未保存任何数据。", err=True)

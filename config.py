@@ -5,6 +5,7 @@ that parse as JSON (numbers, lists, booleans) are taken as such."""
 from __future__ import annotations
 
 import os
+import secrets
 
 # The districts of the first deployment (兰州市). Another city sets
 # GONGSHI_DISTRICTS='["…","…"]'.
@@ -64,6 +65,40 @@ class Defaults:
     SERVED_BY_HEADER = False  # benchmarks: search answers say which process served them (X-Served-By)
 
 
+SECRET_KEY_FILE = "secret_key"
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """The key in ``<instance>/secret_key``, made once from the operating system's
+    random source (readable by the owner only). Outside production a site without
+    GONGSHI_SECRET_KEY signs its sessions with this, never with a value anyone can
+    read in the source. Several workers starting at once agree on one key: the file
+    appears complete or not at all (written aside, then linked into place)."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, SECRET_KEY_FILE)
+    for _attempt in range(2):
+        try:
+            with open(path, encoding="ascii") as existing:
+                key = existing.read().strip()
+            if len(key) >= 32:
+                return key
+            os.replace(path, path + ".broken")  # too short to trust: set aside, make a new one
+        except FileNotFoundError:
+            pass
+        pending = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as fresh:
+            fresh.write(secrets.token_urlsafe(48) + "\n")
+        try:
+            os.link(pending, path)  # fails if another worker was first: then use theirs
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(pending)
+    with open(path, encoding="ascii") as existing:
+        return existing.read().strip()
+
+
 def finish(app) -> None:
     """Derive the settings that depend on others or on the instance folder."""
     config = app.config
@@ -71,7 +106,7 @@ def finish(app) -> None:
     if not config.get("SECRET_KEY"):
         if production:
             raise RuntimeError("GONGSHI_SECRET_KEY must be set in production")
-        config["SECRET_KEY"] = "dev-only-not-secret"
+        config["SECRET_KEY"] = instance_secret_key(app.instance_path)
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True

@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain import audit
@@ -66,6 +66,21 @@ def _check_role(role: str) -> None:
         raise AccountError(f"角色应为 {'、'.join(ROLES)} 之一")
 
 
+def end_sessions(user: User) -> None:
+    """End every session of the account, on every device and copied cookie: the
+    session version in each cookie no longer matches (counted up in the database,
+    so two requests at once cannot both miss it)."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.expire(user, ["session_version"])
+
+
+def session_matches(user: User | None, version: str) -> bool:
+    return user is not None and str(user.session_version) == version
+
+
 def user_state(user: User) -> dict:
     return {"username": user.username, "role": user.role, "active": user.active}
 
@@ -86,6 +101,7 @@ def create_user(username: str, role: str, password: str, *, actor: User | None =
         user,
         after=user_state(user),
         user=actor,
+        username=None if actor else audit.CLI_ACTOR,
         summary=f"创建账号 {username}" + ("" if actor else "（命令行）"),
     )
     return user
@@ -101,6 +117,8 @@ def update_user(user: User, *, role: str, active: bool, actor: User) -> None:
     if active and not before["active"]:
         user.failed_login_count = 0
         user.locked_until = None
+    if before["active"] and not active:
+        end_sessions(user)
     before, after = audit.changed_only(before, user_state(user))
     if not after:
         raise AccountError("没有修改任何内容")
@@ -112,6 +130,7 @@ def reset_password(user: User, password: str, *, actor: User) -> None:
     user.password_hash = hash_password(password)
     user.failed_login_count = 0
     user.locked_until = None
+    end_sessions(user)
     audit.record("user.password", user, user=actor, summary=f"重置账号 {user.username} 的密码")
 
 
@@ -122,6 +141,7 @@ def change_own_password(user: User, current: str, new: str) -> None:
         raise AccountError("新密码不能与当前密码相同")
     check_password_rules(new)
     user.password_hash = hash_password(new)
+    end_sessions(user)  # every other session; the caller renews the one in use
     audit.record("user.password", user, user=user, summary=f"{user.username} 修改了自己的密码")
 
 

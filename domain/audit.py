@@ -17,6 +17,10 @@ from models import AuditEvent
 # so that domain code need not know about Flask.
 origin: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_origin", default=None)
 
+# The named system actors of changes made without a staff account.
+CLI_ACTOR = "系统（命令行）"
+SAMPLE_DATA_ACTOR = "系统（示例数据）"
+
 ACTION_LABELS = {
     "login": "登录",
     "login_failed": "登录失败",

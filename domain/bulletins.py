@@ -292,10 +292,13 @@ def create_bulletin(
     authority: str,
     title: str | None = None,
     user: User | None = None,
+    username: str | None = None,
     source_filename: str | None = None,
     is_sample: bool = False,
 ) -> Bulletin:
-    """Store a validated bulletin as a draft in the current transaction (the caller commits)."""
+    """Store a validated bulletin as a draft in the current transaction (the caller
+    commits). ``username`` names a system actor (``audit.CLI_ACTOR``) when no
+    staff account does it."""
     check_period(year, month_from, month_to)
     if not values:
         raise BulletinError("通报中没有任何指标")
@@ -321,6 +324,7 @@ def create_bulletin(
         bulletin,
         after={**_state(bulletin), "values": value_map(bulletin), "file": source_filename},
         user=user,
+        username=username,
         summary=f"录入工作通报“{bulletin.title}”（{len(values)}项指标）",
     )
     return bulletin
@@ -420,9 +424,17 @@ def clash_period(bulletin: Bulletin) -> tuple[int, int, int]:
     return bulletin.year, bulletin.month_from, bulletin.month_to
 
 
-def publish(bulletin: Bulletin, user: User | None, *, four_eyes: bool, published_on: dt.date | None = None) -> None:
-    """Publish a submitted bulletin after review. ``user`` None: the CLI or the
-    sample data, which publish a draft directly (as ``import --publish`` does)."""
+def publish(
+    bulletin: Bulletin,
+    user: User | None,
+    *,
+    four_eyes: bool,
+    published_on: dt.date | None = None,
+    username: str | None = None,
+) -> None:
+    """Publish a submitted bulletin after review. ``user`` None: the command line
+    or the sample data (named by ``username``), which publish a draft directly, as
+    ``flask import --publish`` does."""
     if user is not None:
         problem = why_not(bulletin, user, four_eyes=four_eyes)
         if problem:
@@ -444,6 +456,7 @@ def publish(bulletin: Bulletin, user: User | None, *, four_eyes: bool, published
         bulletin,
         *audit.changed_only(before, _state(bulletin)),
         user,
+        username=username,
         summary=f"发布工作通报“{bulletin.title}”",
     )
 

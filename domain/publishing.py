@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 
 from domain import audit, clock
-from domain.importing import CASE_FIELDS, LISTING_FIELDS
+from domain.import_storage import CASE_FIELDS, LISTING_FIELDS
 from extensions import db
 from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchOutbox, User
 from models.batch import KIND_CASES
@@ -161,7 +161,7 @@ def preparer_ids(batch: Batch) -> set[int]:
 def numbering_clash(kind: str, title: str) -> Batch | None:
     """The batch that already has the year and number a new title names (第N批
     must be unique per kind and year), if any."""
-    from domain.importing import year_and_number_from_title
+    from domain.import_storage import year_and_number_from_title
 
     year, number = year_and_number_from_title(title)
     if year is None or number is None:
@@ -191,7 +191,7 @@ def _check_document_unique(batch: Batch, values: dict[str, Any], exclude_id: int
 
 def _resolve_enterprise(values: dict[str, Any]) -> None:
     # The import service's own enterprise matching, so a form and a file agree.
-    from domain.importing import _resolve_enterprises
+    from domain.import_storage import _resolve_enterprises
 
     _resolve_enterprises([values])
 
@@ -520,7 +520,7 @@ def check_record_fields(kind: str, cells: dict[str, Any], settings) -> tuple[dic
     """Validate one record typed into a form with exactly the rules of a file
     import: the form's values become a one-row table for the import service.
     Returns (record values, []) or (None, errors)."""
-    from domain.importing import COLUMNS, validate_table
+    from domain.import_validation import COLUMNS, validate_table
     from domain.spreadsheets import Table
 
     header = list(COLUMNS[kind])

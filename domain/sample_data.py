@@ -19,9 +19,9 @@ from flask import current_app
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
-from domain import clock
-from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, store_batch, validate_table
-from domain.publishing import apply_search_outbox, publish_batch
+from domain import clock, importing
+from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, validate_table
+from domain.publishing import apply_search_outbox
 from domain.spreadsheets import Table
 from domain.validation import CREDIT_CODE_ALPHABET
 from extensions import db
@@ -577,21 +577,32 @@ def _load_batch(
                 latest[:] = [day]
             yield record
 
-    batch = store_batch(
+    published_on: list[dt.date] = []
+
+    def publication_day() -> dt.date:
+        # Asked for once every record has gone by: a few days after the latest decision.
+        if not published_on:
+            published_on.append(min(latest[0] + dt.timedelta(days=rng.randint(3, 12)), clock.today()))
+        return published_on[0]
+
+    result = importing.import_records(
         planned.kind,
         records(),
         title=_batch_title(planned.kind, planned.year, number),
         authority=settings.authority,
+        actor=importing.SAMPLE_DATA,
         year=planned.year,
         number=number,
         is_sample=True,
         source_filename="示例数据",
+        publish=True,
+        published_on=publication_day,
         progress=progress,
+        update_index=False,
     )
-    published_on = min(latest[0] + dt.timedelta(days=rng.randint(3, 12)), clock.today())
-    publish_batch(batch, published_on=published_on)
-    db.session.commit()
-    return batch
+    if not result.ok:  # the generator makes valid, unique records: a refusal is a bug
+        raise RuntimeError(f"sample batch refused: {result.problem}")
+    return result.batch
 
 
 # --- hotlines ----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import exists, select
 
-from domain import bulletins
+from domain import audit, bulletins
 from extensions import db
 from models import Bulletin
 
@@ -59,8 +59,11 @@ def load_sample_bulletins() -> int:
             authority=current_app.config["AUTHORITY_NAME"],
             source_filename="示例数据",
             is_sample=True,
+            username=audit.SAMPLE_DATA_ACTOR,
         )
-        bulletins.publish(bulletin, None, four_eyes=False, published_on=SAMPLE_PUBLISHED_ON[year])
+        bulletins.publish(
+            bulletin, None, four_eyes=False, published_on=SAMPLE_PUBLISHED_ON[year], username=audit.SAMPLE_DATA_ACTOR
+        )
         loaded += 1
     db.session.commit()
     return loaded

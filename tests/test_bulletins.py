@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from domain import bulletins
+from domain import audit, bulletins
 from domain.sample_reports import load_sample_bulletins
 from domain.spreadsheets import Table
 from extensions import db
@@ -173,7 +173,7 @@ def test_cli_import_refuses_a_bad_month_range(app, runner, tmp_path, months):
 
 
 def test_cli_import_csv_as_draft_then_xlsx_published(app, runner, tmp_path, client):
-    path = write_csv(tmp_path, [("受理案件数", "73"), ("拖欠工资金额", "832.46万元"), ("投诉电话接听人次", "\"21,500\"")])
+    path = write_csv(tmp_path, [("受理案件数", "73"), ("拖欠工资金额", "832.46万元"), ("投诉电话接听人次", '"21,500"')])
     result = runner.invoke(args=["bulletin", "import", path, "--year", "2020", "--months", "1—11"])
     assert result.exit_code == 0, result.output
     draft = db.session.scalar(select(Bulletin))
@@ -213,6 +213,13 @@ def test_cli_import_csv_as_draft_then_xlsx_published(app, runner, tmp_path, clie
     assert result.exit_code == 0, result.output
     published = db.session.scalar(select(Bulletin).where(Bulletin.year == 2019))
     assert published.status == "published" and published.title == "2019年通报"
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_id == published.id, AuditEvent.object_type == "bulletin")
+    )
+    assert {(event.action, event.username) for event in events} == {
+        ("bulletin.create", audit.CLI_ACTOR),
+        ("bulletin.publish", audit.CLI_ACTOR),
+    }
     assert (
         db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "bulletin.publish"))
         == 1

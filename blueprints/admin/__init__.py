@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.common import url_with
 from domain import audit
-from domain.accounts import SourceThrottle
+from domain.accounts import SourceThrottle, session_matches
 from extensions import db, login_manager
 from models import User
 
@@ -51,10 +51,14 @@ def _now() -> float:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The account of a session, while the session's version is the account's
+    (``User.get_id``: "id:version"); an ended session loads no one."""
+    identity, _, version = str(user_id).partition(":")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(identity))
     except (TypeError, ValueError):
         return None
+    return user if session_matches(user, version) else None
 
 
 def role_required(*roles: str) -> Callable:

@@ -7,7 +7,6 @@ import os
 
 from flask import abort, current_app, render_template, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm
@@ -22,8 +21,7 @@ from blueprints.admin.helpers import (
     usernames,
 )
 from blueprints.common import choice_arg, page_args, paginate, render
-from domain import audit, bulletins, clock, publishing
-from domain.importing import check_file, store_batch
+from domain import audit, bulletins, clock, importing, publishing
 from domain.publishing import PublishingError, record_model
 from domain.visibility import listing_is_public_clause
 from extensions import db
@@ -145,47 +143,41 @@ def upload():
     filename = os.path.basename(upload.filename or "upload")
     data = upload.read()
     kind = form.kind.data
-    title = form.title.data.strip()
-    clash = publishing.numbering_clash(kind, title)
-    if clash is not None:
-        form.title.errors = [f"已有批次“{clash.title}”使用了{clash.year}年第{clash.number}批的编号，请改正标题"]
-        return upload_page(form=form, status=422)
-    report = check_file(data, filename, kind, settings())
-    if report.errors:
+    result = importing.import_file(
+        data,
+        filename,
+        kind=kind,
+        title=form.title.data,
+        settings=settings(),
+        actor=importing.Actor(user=me()),
+    )
+    if result.problem:
+        if result.problem_field == "title":
+            form.title.errors = [result.problem]
+            return upload_page(form=form, status=409 if result.report.records else 422)
+        return upload_page(form=form, status=422, message=result.problem)
+    if not result.ok:
         # Nothing is stored: the report says what to fix, row by row.
-        message = None
-        if all(error.row == 1 for error in report.errors):
-            other = "listings" if kind == "cases" else "cases"
-            if not any(error.row <= 1 for error in check_file(data, filename, other, settings()).errors):
-                label = "失信联合惩戒对象名单" if other == "listings" else "重大劳动保障违法案件"
-                message = f"这个文件的表头是“{label}”的模板，请在“类别”中选择“{label}”后重新上传。"
-        return upload_page(form=form, report=report, status=422, message=message)
-    batch = store_batch(
-        kind,
-        report.records,
-        title=title,
-        authority=current_app.config["AUTHORITY_NAME"],
-        created_by_id=me().id,
-        source_filename=filename,
-    )
-    audit.record(
-        "batch.upload",
-        batch,
-        after={"title": batch.title, "kind": kind, "records": len(report.records), "file": filename},
-        user=me(),
-        summary=f"上传“{batch.title}”（{filename}，{len(report.records)}条）",
-    )
-    try:
-        db.session.commit()  # a draft is not public: nothing for the search index yet
-    except IntegrityError:  # another upload took the same number a moment ago
-        db.session.rollback()
-        form.title.errors = ["该批次编号刚被另一个批次使用，请改正标题后重新上传"]
-        return upload_page(form=form, status=409)
+        return upload_page(
+            form=form, report=result.report, status=422, message=wrong_kind_hint(data, filename, kind, result.report)
+        )
+    count = len(result.report.records)
     return done(
-        f"文件检查通过，已保存为草稿批次（{len(report.records)}条）。请预览核对后提交审核。",
+        f"文件检查通过，已保存为草稿批次（{count}条）。请预览核对后提交审核。",
         "admin.batch",
-        batch_id=batch.id,
+        batch_id=result.batch.id,
     )
+
+
+def wrong_kind_hint(data: bytes, filename: str, kind: str, report) -> str | None:
+    """When only the header is wrong and it is the other kind's template, say so."""
+    if not all(error.row == 1 for error in report.errors):
+        return None
+    other = "listings" if kind == "cases" else "cases"
+    if any(error.row <= 1 for error in importing.check_file(data, filename, other, settings()).errors):
+        return None
+    label = "失信联合惩戒对象名单" if other == "listings" else "重大劳动保障违法案件"
+    return f"这个文件的表头是“{label}”的模板，请在“类别”中选择“{label}”后重新上传。"
 
 
 def batch_records_page(batch):
