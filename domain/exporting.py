@@ -1,18 +1,22 @@
 """Open-data downloads: the whole filtered set of public records as CSV (for
-Excel) or XLSX, read from the database a thousand rows at a time so a large
-download never sits in memory. The fields come from ``domain.serializers``; only
-statements from ``domain.queries`` (public records) are ever passed in here."""
+Excel), XLSX or JSON, read from the database a thousand rows at a time so a large
+download never sits in memory, under a file name that says what it holds
+(``兰州-失信名单-城关区-20261203.csv``). The fields come from
+``domain.serializers``; only statements from ``domain.queries`` (public records)
+are ever passed in here."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import Select, func, select
 
 from domain.importing import amount_text
 from domain.serializers import Field, UrlOf
@@ -22,8 +26,45 @@ ROWS_PER_FETCH = 1000
 
 
 def stream(statement: Select) -> Iterator[Any]:
-    """The rows of a statement, fetched ``ROWS_PER_FETCH`` at a time."""
-    return iter(db.session.scalars(statement.execution_options(yield_per=ROWS_PER_FETCH)))
+    """The rows of a statement, fetched ``ROWS_PER_FETCH`` at a time (a server-side
+    cursor on PostgreSQL), run when the first row is wanted; the cursor is closed
+    when the download ends or is abandoned (a client that hangs up)."""
+    result = db.session.scalars(statement.execution_options(yield_per=ROWS_PER_FETCH))
+    try:
+        yield from result
+    finally:
+        result.close()
+
+
+def count_rows(statement: Select) -> int:
+    """How many rows a download of ``statement`` holds (for its link and its JSON head)."""
+    return db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+
+
+# --- file names ------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
+_ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _part(text: str, limit: int = 40) -> str:
+    return _UNSAFE.sub("_", text).strip("._")[:limit]
+
+
+def file_names(
+    city: str, kind: str, kind_ascii: str, parts: Iterable[str], day: dt.date, extension: str
+) -> tuple[str, str]:
+    """The name a download is saved under, and its plain-ASCII fallback for old
+    clients: the city, the kind, each active filter, the date of the answer —
+    ``("兰州-失信名单-城关区-2026年-20261203.csv", "listings-2026-20261203.csv")``. Characters a
+    file system refuses become ``_``."""
+    stamp = day.strftime("%Y%m%d")
+    words = [_part(city.removesuffix("市")), _part(kind), *(_part(p) for p in parts), stamp]
+    name = "-".join(word for word in words if word) + "." + extension
+    # the ASCII of each part (a year, a code) survives; the Chinese is in the first name
+    ascii_parts = [_ASCII_UNSAFE.sub("_", part).strip("._")[:40] for part in parts]
+    ascii_words = [kind_ascii, *(part for part in ascii_parts if part), stamp]
+    return name, "-".join(ascii_words) + "." + extension
 
 
 # --- cells ---------------------------------------------------------------------------
@@ -86,6 +127,27 @@ def csv_chunks(
             pending = 0
     if pending:
         yield buffer.getvalue().encode("utf-8")
+
+
+def json_chunks(
+    head: dict[str, Any], records: Iterable[Any], serialize: Callable[[Any], dict], chunk_rows: int = 500
+) -> Iterator[bytes]:
+    """One JSON document in pieces: ``head`` (``total`` and what the rows are),
+    then ``"results": [...]`` with every record, ``chunk_rows`` at a time."""
+    opening = json.dumps(head, ensure_ascii=False)
+    assert opening.endswith("}") and head, "the head names at least the total"
+    yield (opening[:-1] + ', "results": [').encode("utf-8")
+    pending: list[str] = []
+    first = True
+    for record in records:
+        pending.append(json.dumps(serialize(record), ensure_ascii=False))
+        if len(pending) >= chunk_rows:
+            yield (("" if first else ",") + ",".join(pending)).encode("utf-8")
+            first = False
+            pending = []
+    if pending:
+        yield (("" if first else ",") + ",".join(pending)).encode("utf-8")
+    yield b"]}"
 
 
 def xlsx_bytes(fields: tuple[Field, ...], records: Iterable[Any], url_of: UrlOf, sheet_title: str) -> bytes:

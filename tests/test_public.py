@@ -219,7 +219,7 @@ def test_list_pages_advertise_their_data_twins(client, data):
     response = client.get("/cases?district=城关区&page=1")
     link = response.headers["Link"]
     assert '</cases.csv?district=%E5%9F%8E%E5%85%B3%E5%8C%BA>; rel="alternate"; type="text/csv"' in link
-    assert '</cases.json?district=%E5%9F%8E%E5%85%B3%E5%8C%BA&page=1>; rel="alternate"; type="application/json"' in link
+    assert '</cases.json?district=%E5%9F%8E%E5%85%B3%E5%8C%BA>; rel="alternate"; type="application/json"' in link
     assert 'href="/cases.csv?district=%E5%9F%8E%E5%85%B3%E5%8C%BA" download' in response.text
     batch = client.get(f"/batches/{data['first'].id}")
     assert f'</batches/{data["first"].id}.csv>; rel="alternate"' in batch.headers["Link"]
