@@ -7,11 +7,10 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, url_for
 
 from blueprints.common import attachment, render, url_with
 from blueprints.report_data import (
-    bulletin_list_payload,
     bulletin_page,
     bulletin_payload,
     bulletin_url,
@@ -46,7 +45,7 @@ def _csv(header, rows, filename: str, text_columns: tuple[int, ...]):
 def index():
     year = bulletin_year_arg()
     csv_url = url_with("bulletins.index_csv", page=None, per_page=None)
-    json_url = url_with("bulletins.index_json", page=request.args.get("page") or None)
+    json_url = url_with("bulletins.index_json", page=None, per_page=None)
     response = render(
         "bulletins/index.html",
         "bulletins/_results.html",
@@ -63,7 +62,12 @@ def index():
 
 @bp.get("/bulletins.json")
 def index_json():
-    return jsonify(bulletin_list_payload())
+    """Every published bulletin matching the filter, as the downloads give every
+    matching record (the API pages; this does not)."""
+    items = list(stream(bulletins.published_statement(bulletin_year_arg())))
+    return jsonify(
+        {"total": len(items), "results": [bulletins.bulletin_summary_dict(item, bulletin_url(item)) for item in items]}
+    )
 
 
 LIST_HEADER = ("编号", "标题", "年份", "起始月", "截止月", "期间", "发布日期", "网址")
