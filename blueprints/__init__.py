@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
         objections,
         public,
         search,
+        statistics,
         templating,
     )
     from blueprints.site import init_app as init_site
@@ -26,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     errors.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(statistics.bp)
     app.register_blueprint(check.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(objections.bp)
