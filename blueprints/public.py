@@ -9,7 +9,7 @@ from sqlalchemy import Select, select
 
 from blueprints.common import download, is_htmx, paginate, render, url_with
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from domain import clock, exporting, queries, serializers, verdict
+from domain import clock, exporting, queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
@@ -170,7 +170,7 @@ def home():
         "public/home.html",
         "public/home.html",
         title="首页",
-        figures=queries.headline_figures(),
+        figures=statistics.home_figures(),
         batches=queries.latest_batches(),
         counts=None,
     )
