@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         check,
         discovery,
+        edge,
         errors,
         feeds,
         objections,
@@ -21,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from blueprints.site import init_app as init_site
 
+    edge.init_app(app)  # first: input is checked before any other hook reads it
     templating.init_app(app)
     init_site(app)
     errors.init_app(app)
