@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from blueprints import (
         admin,
         api,
+        bulletins,
         check,
         discovery,
         edge,
@@ -32,6 +33,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(check.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(objections.bp)
+    app.register_blueprint(bulletins.bp)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(admin.bp, url_prefix="/admin")

@@ -726,6 +726,11 @@ def load_sample_data(
     summary = f"已加载示例数据：{batches} 个批次，{loaded[KIND_CASES]} 件案件，{loaded[KIND_LISTINGS]} 条失信名单"
     if hotlines:
         summary += f"，{hotlines} 条举报投诉电话"
+    from domain.sample_reports import load_sample_bulletins
+
+    sample_bulletins = load_sample_bulletins()
+    if sample_bulletins:
+        summary += f"，{sample_bulletins} 份工作通报"
     return summary + "（均为虚构，标有“示例数据”）。"
 
 

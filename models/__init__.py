@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.batch import Batch
+from models.bulletin import Bulletin, BulletinValue
 from models.case import Case, CaseViolationType
 from models.enterprise import Enterprise
 from models.hotline import Hotline
@@ -14,6 +15,8 @@ from models.user import User
 __all__ = [
     "AuditEvent",
     "Batch",
+    "Bulletin",
+    "BulletinValue",
     "Case",
     "CaseViolationType",
     "Enterprise",

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 887c18e60431
+Revision ID: 6601c9202995
 Revises: 
-Create Date: 2026-12-03 14:24:38.512302
+Create Date: 2026-12-03 14:33:20.479064
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '887c18e60431'
+revision = '6601c9202995'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -119,6 +119,35 @@ def upgrade():
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.create_index('ix_batch_status_published_on', ['status', 'published_on'], unique=False)
 
+    op.create_table('bulletin',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('month_from', sa.Integer(), nullable=False),
+    sa.Column('month_to', sa.Integer(), nullable=False),
+    sa.Column('authority', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('published_on', sa.Date(), nullable=True),
+    sa.Column('is_sample', sa.Boolean(), nullable=False),
+    sa.Column('source_filename', sa.String(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('review_comment', sa.Text(), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('revised_at', sa.DateTime(), nullable=True),
+    sa.Column('correction_note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_bulletin_created_by_id_user')),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user.id'], name=op.f('fk_bulletin_published_by_id_user')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user.id'], name=op.f('fk_bulletin_submitted_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulletin'))
+    )
+    with op.batch_alter_table('bulletin', schema=None) as batch_op:
+        batch_op.create_index('ix_bulletin_period', ['status', 'year', 'month_from', 'month_to'], unique=False)
+
     op.create_table('objection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=32), nullable=False),
@@ -157,6 +186,21 @@ def upgrade():
     )
     with op.batch_alter_table('record_revision', schema=None) as batch_op:
         batch_op.create_index('ix_record_revision_record', ['record_kind', 'record_id', 'revision'], unique=False)
+
+    op.create_table('bulletin_value',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bulletin_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('unit', sa.String(length=20), nullable=False),
+    sa.Column('lower_is_better', sa.Boolean(), nullable=False),
+    sa.Column('value', sa.Numeric(precision=20, scale=4), nullable=False),
+    sa.ForeignKeyConstraint(['bulletin_id'], ['bulletin.id'], name=op.f('fk_bulletin_value_bulletin_id_bulletin'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulletin_value')),
+    sa.UniqueConstraint('bulletin_id', 'name', name='uq_bulletin_value_name')
+    )
+    with op.batch_alter_table('bulletin_value', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bulletin_value_bulletin_id'), ['bulletin_id'], unique=False)
 
     op.create_table('case_record',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -322,6 +366,10 @@ def downgrade():
         batch_op.drop_index('ix_case_batch')
 
     op.drop_table('case_record')
+    with op.batch_alter_table('bulletin_value', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bulletin_value_bulletin_id'))
+
+    op.drop_table('bulletin_value')
     with op.batch_alter_table('record_revision', schema=None) as batch_op:
         batch_op.drop_index('ix_record_revision_record')
 
@@ -331,6 +379,10 @@ def downgrade():
         batch_op.drop_index('ix_objection_source_created')
 
     op.drop_table('objection')
+    with op.batch_alter_table('bulletin', schema=None) as batch_op:
+        batch_op.drop_index('ix_bulletin_period')
+
+    op.drop_table('bulletin')
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.drop_index('ix_batch_status_published_on')
 
