@@ -108,19 +108,24 @@ def _every_record(first: Outcome) -> Iterator[Case | Listing]:
             raise ParameterError(error or "")
 
 
+def _filter_words(filters: Filters) -> list[tuple[str, str]]:
+    """The active filters as (parameter, words): 失信名单, 城关区, 2026年, a 违法类型."""
+    words = []
+    if filters.kind:
+        words.append(("kind", KIND_LABELS[filters.kind]))
+    if filters.district:
+        words.append(("district", filters.district))
+    if filters.year:
+        words.append(("year", f"{filters.year}年"))
+    if filters.vtype:
+        words.append(("type", filters.vtype))
+    return words
+
+
 def _download_parts(outcome: Outcome) -> list[str]:
     """The file name's words: what was searched, then the filters."""
-    filters = outcome.filters
-    parts = [outcome.q.strip()[:30]] if outcome.q.strip() else []
-    if filters.kind:
-        parts.append(KIND_LABELS[filters.kind])
-    if filters.district:
-        parts.append(filters.district)
-    if filters.year:
-        parts.append(f"{filters.year}年")
-    if filters.vtype:
-        parts.append(filters.vtype)
-    return parts
+    searched = [outcome.q.strip()[:30]] if outcome.q.strip() else []
+    return searched + [label for _, label in _filter_words(outcome.filters)]
 
 
 def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
@@ -159,6 +164,7 @@ def search():
         hits = [(hit, _marks(outcome, hit.record), _url(hit.record)) for hit in outcome.hits]
     q = request.args.get("q", "")
     title = f"搜索：{q[:30]}" if q.strip() else "搜索"
+    chips = [(label, url_with(**{name: None})) for name, label in _filter_words(_filters())]
     return render(
         "search/search.html",
         "search/_results.html",
@@ -170,6 +176,7 @@ def search():
         error=error,
         results=page,
         hits=hits,
+        chips=chips,
         oob=is_htmx(),
     )
 
