@@ -11,7 +11,7 @@ from sqlalchemy import select
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm
 from blueprints.admin.helpers import (
-    commit_and_index,
+    commit_change,
     done,
     history,
     me,
@@ -226,7 +226,7 @@ def submit(batch_id: int):
         publishing.submit_batch(batch, me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("已提交审核，等待另一位审核人发布。", "admin.batch", batch_id=batch_id)
 
 
@@ -240,7 +240,7 @@ def send_back(batch_id: int):
         publishing.send_back(batch, form.comment.data or "", me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("已退回修改。", "admin.review")
 
 
@@ -252,7 +252,7 @@ def publish(batch_id: int):
         publishing.review_and_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"])
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done(f"已发布“{batch.title}”，公众现在可以看到。", "admin.batch", batch_id=batch_id)
 
 
@@ -266,7 +266,7 @@ def withdraw_batch(batch_id: int):
         publishing.withdraw_batch(batch, form.reason.data or "", me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("批次已撤回，其中的记录已停止公开。", "admin.batch", batch_id=batch_id)
 
 
@@ -278,5 +278,5 @@ def delete_batch(batch_id: int):
         publishing.delete_draft_batch(batch, me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("草稿批次已删除。", "admin.batches")
