@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 33171f611a32
+Revision ID: 14aaea8e2250
 Revises: 
-Create Date: 2026-12-03 11:44:24.010659
+Create Date: 2026-12-03 14:49:54.245522
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '33171f611a32'
+revision = '14aaea8e2250'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -77,6 +77,7 @@ def upgrade():
     sa.Column('action', sa.String(length=50), nullable=False),
     sa.Column('object_type', sa.String(length=30), nullable=True),
     sa.Column('object_id', sa.Integer(), nullable=True),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('before', sa.JSON(), nullable=True),
     sa.Column('after', sa.JSON(), nullable=True),
@@ -86,6 +87,7 @@ def upgrade():
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_event_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_user_id'), ['user_id'], unique=False)
 
@@ -205,6 +207,7 @@ def upgrade():
         batch_op.create_index('ix_case_status_district_year', ['status', 'district', 'year', 'decided_on'], unique=False)
         batch_op.create_index('ix_case_status_workers', ['status', 'workers_involved'], unique=False)
         batch_op.create_index('ix_case_status_year', ['status', 'year', 'decided_on'], unique=False)
+        batch_op.create_index('uq_case_record_document_no_key_held', ['document_no_key'], unique=True, sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
 
     op.create_table('listing',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -258,6 +261,7 @@ def upgrade():
         batch_op.create_index('ix_listing_status_district_year', ['status', 'district', 'year'], unique=False)
         batch_op.create_index('ix_listing_status_expires', ['status', 'expires_on', 'listed_on'], unique=False)
         batch_op.create_index('ix_listing_status_listed', ['status', 'listed_on', 'id'], unique=False)
+        batch_op.create_index('uq_listing_document_no_key_held', ['document_no_key'], unique=True, sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
 
     op.create_table('case_violation_type',
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -296,6 +300,7 @@ def downgrade():
 
     op.drop_table('case_violation_type')
     with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.drop_index('uq_listing_document_no_key_held', sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
         batch_op.drop_index('ix_listing_status_listed')
         batch_op.drop_index('ix_listing_status_expires')
         batch_op.drop_index('ix_listing_status_district_year')
@@ -308,6 +313,7 @@ def downgrade():
 
     op.drop_table('listing')
     with op.batch_alter_table('case_record', schema=None) as batch_op:
+        batch_op.drop_index('uq_case_record_document_no_key_held', sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
         batch_op.drop_index('ix_case_status_year')
         batch_op.drop_index('ix_case_status_workers')
         batch_op.drop_index('ix_case_status_district_year')
@@ -337,6 +343,7 @@ def downgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_occurred_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_event_batch_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
