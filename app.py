@@ -6,6 +6,7 @@ import os
 import warnings
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as default_config
 from extensions import csrf, db, login_manager, migrate
@@ -25,6 +26,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         app.config.from_mapping(test_config)
     default_config.finish(app)
     os.makedirs(app.instance_path, exist_ok=True)
+
+    if app.config["PROXY_COUNT"]:
+        # Behind n trusted proxies the client's address and scheme are the n-th
+        # from the right in X-Forwarded-For / -Proto (the Host header is never taken).
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))

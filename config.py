@@ -50,6 +50,9 @@ class Defaults:
     OBJECTION_LIMIT_PER_DAY = 10
     SITEMAP_MAX_URLS = 50_000  # past this /sitemap.xml becomes an index of files (the protocol's limit)
     DEFAULT_LISTING_TERM_YEARS = 3
+    # The indicators of work bulletins (工作通报): a JSON list of
+    # {"name", "unit", "lower_is_better"}; None: domain.bulletins.DEFAULT_INDICATORS.
+    BULLETIN_INDICATORS = None
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
     PER_PAGE_DEFAULT = 20
     PER_PAGE_MAX = 100
@@ -59,6 +62,12 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 30 * 60  # seconds of inactivity before a staff session ends
     SESSION_REFRESH_EACH_REQUEST = True
+    # How many reverse proxies (nginx, a load balancer) stand in front of the site
+    # and append to X-Forwarded-For / X-Forwarded-Proto. 0: the client is the
+    # connecting address. Set it to exactly the number of proxies you run: a
+    # higher number lets clients choose the address the login throttle and the
+    # objection limit see.
+    PROXY_COUNT = 0
     SERVED_BY_HEADER = False  # benchmarks: search answers say which process served them (X-Served-By)
 
 
@@ -113,5 +122,8 @@ def finish(app) -> None:
     config["SQLALCHEMY_DATABASE_URI"] = config["DATABASE_URL"]
     if not config.get("SEARCH_INDEX_DIR"):
         config["SEARCH_INDEX_DIR"] = os.path.join(app.instance_path, "search_index")
+    config["PROXY_COUNT"] = int(config.get("PROXY_COUNT") or 0)
+    if config["PROXY_COUNT"] < 0:
+        raise RuntimeError("GONGSHI_PROXY_COUNT must be 0 or more")
     config["SAMPLE_DATA"] = str(config["SAMPLE_DATA"]).lower() not in ("0", "false", "no", "")
     config["FOUR_EYES"] = str(config["FOUR_EYES"]).lower() not in ("0", "false", "no", "")

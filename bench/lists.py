@@ -9,7 +9,7 @@ median and 95th percentile per URL, and stops the server.
     python bench/lists.py --db /tmp/big.db      # reuse a database (SQLite file or URL)
     python bench/lists.py --cases 20000 --requests 50 --keep   # keep the database for --db
 
-Targets (README, 性能测试): median ≤ 50 ms and p95 ≤ 100 ms for the HTML and JSON
+Targets (docs/benchmarks.md, “List pages and downloads”): median ≤ 50 ms and p95 ≤ 100 ms for the HTML and JSON
 list pages at 100,000 cases on SQLite.
 """
 
@@ -99,10 +99,15 @@ def start_server(url: str, port: int, workers: int, env: dict[str, str], log: Pa
     server_env = {**env, "GONGSHI_DATABASE_URL": url, "GONGSHI_SAMPLE_DATA": "0"}
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "gunicorn",
-            "--workers", str(workers),
-            "--bind", f"127.0.0.1:{port}",
-            "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
             "app:create_app()",
         ],
         cwd=ROOT,
@@ -237,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     if load is not None and load > (os.cpu_count() or 1):
-        print(f"\n注意：机器繁忙（1分钟平均负载 {load:.1f}，{os.cpu_count()} 个 CPU），响应时间偏高；服务端 CPU 时间不受影响。")
+        print(
+            f"\n注意：机器繁忙（1分钟平均负载 {load:.1f}，{os.cpu_count()} 个 CPU），响应时间偏高；服务端 CPU 时间不受影响。"
+        )
     misses = [r.url for r in results if not r.download and (r.median > TARGET_MEDIAN_MS or r.p95 > TARGET_P95_MS)]
     errors = [r.url for r in results if r.statuses != {200}]
     print(f"\n目标（列表页与接口）：中位数 ≤ {TARGET_MEDIAN_MS} ms，p95 ≤ {TARGET_P95_MS} ms。", end="")

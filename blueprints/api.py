@@ -5,11 +5,12 @@ serializers with the .json twins (``domain.serializers``); search lives in
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 
 from blueprints.common import paginate
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from domain import queries, serializers, verdict
+from blueprints.report_data import bulletin_list_payload, bulletin_payload
+from domain import queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
 from search_index import SORTS
@@ -98,6 +99,25 @@ def index():
                     "params": {**paging, "kind": "cases|listings", "year": "年度"},
                 },
                 {"path": "/api/v1/batches/<id>", "description": "一个批次及其公开记录（分页）"},
+                {
+                    "path": "/api/v1/bulletins",
+                    "url": link("api.bulletins"),
+                    "params": {**paging, "year": "通报年份"},
+                    "description": "已发布的工作通报",
+                },
+                {
+                    "path": "/api/v1/bulletins/<id>",
+                    "description": "一份工作通报：各项指标、上年同期数（previous）、同比增减百分比（change_pct，两位小数）"
+                    "和越低越好的指标中下降的个数（declines）；上年同期没有通报时 previous 和 change_pct 为 null",
+                },
+                {
+                    "path": "/api/v1/statistics",
+                    "url": link("api.statistics_figures"),
+                    "description": "公布情况统计：按批次所属年度计算，已撤回的记录不计入；返回 period（范围与截至日期）、"
+                    "figures（案件批次、案件数、涉案单位、移送公安、涉及人数与金额、罚款；名单批次、名单条数、单位户数、目前在列）"
+                    "和 breakdowns（按年度、区县、违法类型、行业）",
+                    "params": {"year": "年度", "from_year": "起始年度", "to_year": "截止年度（均不填：历年累计）"},
+                },
                 {
                     "path": "/api/v1/search",
                     "url": link("search.search_json"),
@@ -189,3 +209,20 @@ def batch(id: int):
     found = public_batch_or_abort(id)
     records = paginate(queries.batch_record_statement(found))
     return jsonify(serializers.batch_detail_dict(found, records, public_urls()))
+
+
+@bp.get("/bulletins")
+def bulletins():
+    return jsonify(bulletin_list_payload())
+
+
+@bp.get("/bulletins/<int:id>")
+def bulletin(id: int):
+    return jsonify(bulletin_payload(id))
+
+
+@bp.get("/statistics")
+def statistics_figures():
+    """The figures of a year (``year``), a range (``from_year``, ``to_year``) or all
+    years, from the same ``domain.statistics`` as the /statistics page."""
+    return jsonify(statistics.as_dict(statistics.compute(statistics.parse_period(request.args))))

@@ -5,15 +5,18 @@ building."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from flask import Request, Response, current_app, make_response, render_template, request, stream_with_context, url_for
 from sqlalchemy import Select, func, select
 from werkzeug.datastructures import MultiDict
 
+from domain import clock, exporting
 from domain.params import choice_param, int_param
+from domain.serializers import to_dict
 from extensions import db
 
 # --- htmx ------------------------------------------------------------------------
@@ -128,13 +131,61 @@ def paginate(statement: Select, page: int | None = None, per_page: int | None = 
 # --- downloads ---------------------------------------------------------------------
 
 
-def attachment(body: bytes | Iterable[bytes], content_type: str, filename: str) -> Response:
+def attachment(
+    body: bytes | Iterable[bytes], content_type: str, filename: str, ascii_filename: str | None = None
+) -> Response:
     """A file to save: bytes, or an iterable of chunks streamed as they are made
-    (with the request context kept, so the database session stays usable)."""
+    (with the request context kept, so the database session stays usable).
+    A Chinese file name goes in ``filename*`` (RFC 5987/6266), with an ASCII
+    ``filename`` for clients that do not read it."""
     if not isinstance(body, bytes):
         body = stream_with_context(body)
     response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    fallback = ascii_filename or filename
+    disposition = f'attachment; filename="{fallback}"'
+    if filename != fallback or not filename.isascii():
+        disposition += f"; filename*=UTF-8''{quote(filename, safe='')}"
+    response.headers["Content-Disposition"] = disposition
+    return response
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOWNLOAD_FORMATS = ("csv", "xlsx", "json")
+
+
+def download(
+    fmt: str,
+    *,
+    kind: str,
+    kind_ascii: str,
+    parts: Sequence[str],
+    fields: tuple,
+    records: Iterable[Any],
+    url_of: Callable[[Any], str],
+    total: int,
+    sheet_title: str | None = None,
+    head: dict[str, Any] | None = None,
+    serialize: Callable[[Any], dict[str, Any]] | None = None,
+) -> Response:
+    """Every matching record (never one page of them) as CSV, XLSX or JSON, under
+    a name with the city, the kind, the filters (``parts``) and the date. CSV and
+    JSON are streamed as they are read, so a 100,000-row download never sits in
+    memory; the JSON starts with ``total`` and ``as_of``."""
+    day = clock.today()
+    name, fallback = exporting.file_names(current_app.config["CITY_NAME"], kind, kind_ascii, parts, day, fmt)
+    if fmt == "csv":
+        response = attachment(exporting.csv_chunks(fields, records, url_of), "text/csv; charset=utf-8", name, fallback)
+    elif fmt == "xlsx":
+        data = exporting.xlsx_bytes(fields, records, url_of, sheet_title or kind)
+        response = attachment(data, XLSX_TYPE, name, fallback)
+    elif fmt == "json":
+        opening = {"total": total, "as_of": day.isoformat(), **(head or {})}
+        serialize = serialize or (lambda record: to_dict(fields, record, url_of(record)))
+        chunks = exporting.json_chunks(opening, records, serialize)
+        response = attachment(chunks, "application/json; charset=utf-8", name, fallback)
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:  # pragma: no cover - the routes only allow DOWNLOAD_FORMATS
+        raise ValueError(fmt)
     return response
 
 

@@ -18,7 +18,7 @@ from flask import (
 )
 from markupsafe import escape
 
-from domain import queries, sitemap
+from domain import clock, queries, sitemap
 
 bp = Blueprint("discovery", __name__)
 
@@ -151,4 +151,5 @@ def api_docs():
         case_sorts=queries.CASE_SORTS,
         listing_sorts=queries.LISTING_SORTS,
         base=url_for("public.home", _external=True).rstrip("/"),
+        today=clock.today(),
     )

@@ -4,14 +4,12 @@ CSV/JSON/XLSX twins of every list, all from the queries in ``domain.queries``.""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
+from flask import Blueprint, Response, abort, redirect, request, url_for
 from sqlalchemy import Select, select
 
-from blueprints.common import attachment, is_htmx, paginate, render, url_with
+from blueprints.common import download, is_htmx, paginate, render, url_with
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from domain import clock, exporting, queries, serializers, verdict
+from domain import clock, exporting, queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
@@ -19,9 +17,6 @@ from models import Batch, Case, Hotline, Listing
 from models.listing import REGIME_2017, REGIME_2022
 
 bp = Blueprint("public", __name__)
-
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
 
 # --- helpers for list pages -------------------------------------------------------------------
 
@@ -38,7 +33,7 @@ def _clean_url() -> str | None:
 def _with_alternates(response, csv_endpoint: str, json_endpoint: str):
     """Datasette-style: the data of this page is also at .csv and .json."""
     csv_link = url_with(csv_endpoint, page=None, per_page=None)
-    json_link = url_with(json_endpoint, page=request.args.get("page") or None)
+    json_link = url_with(json_endpoint, page=None, per_page=None)
     response.headers["Link"] = (
         f'<{csv_link}>; rel="alternate"; type="text/csv", <{json_link}>; rel="alternate"; type="application/json"'
     )
@@ -57,12 +52,18 @@ ATOM_TWINS = {
 
 FILTER_LABELS = {"year": "{}年", "district": "{}", "type": "{}", "kind": "{}"}
 
+# A download's kind in its file name, and the ASCII fallback name.
+DOWNLOAD_KINDS = {
+    "cases": ("违法案件", "cases"),
+    "listings": ("失信名单", "listings"),
+    "batches": ("公布批次", "batches"),
+}
 
-def _chips(filters, batch_options=()) -> list[tuple[str, str]]:
-    """Each active filter as (label, URL of this page without it); a batch chip
-    shows the batch's title when it is one of the choices."""
+
+def _filter_labels(filters, batch_options=()) -> list[tuple[str, str]]:
+    """Each active filter as (parameter, words): "2026年", "城关区", a batch's title."""
     batch_titles = {batch.id: batch.title for batch in batch_options}
-    chips = []
+    labels = []
     for name, value in filters.active().items():
         if name == "batch":
             label = batch_titles.get(value, f"批次 {value}")
@@ -72,8 +73,20 @@ def _chips(filters, batch_options=()) -> list[tuple[str, str]]:
             label = queries.BATCH_KINDS[value]
         else:
             label = FILTER_LABELS[name].format(value)
-        chips.append((label, url_with(**{name: None})))
-    return chips
+        labels.append((name, label))
+    return labels
+
+
+def _chips(filters, batch_options=()) -> list[tuple[str, str]]:
+    """Each active filter as (label, URL of this page without it); a batch chip
+    shows the batch's title when it is one of the choices."""
+    return [(label, url_with(**{name: None})) for name, label in _filter_labels(filters, batch_options)]
+
+
+def _download_parts(filters, batch_kind: str | None = None) -> list[str]:
+    """The words of a download's file name for its filters."""
+    options = queries.batch_choices(batch_kind) if batch_kind and getattr(filters, "batch", None) else ()
+    return [label for _, label in _filter_labels(filters, options)]
 
 
 def _list_page(full: str, fragment: str, csv_endpoint: str, json_endpoint: str, **context):
@@ -86,7 +99,8 @@ def _list_page(full: str, fragment: str, csv_endpoint: str, json_endpoint: str, 
     # its own change, so the control being used keeps its focus.
     context["filters_oob"] = is_htmx() and request.headers.get("HX-Trigger") != "filter-form"
     context["csv_url"] = url_with(csv_endpoint, page=None, per_page=None)
-    context["json_url"] = url_with(json_endpoint, page=request.args.get("page") or None)
+    context["xlsx_url"] = url_with(csv_endpoint.replace("_csv", "_xlsx"), page=None, per_page=None)
+    context["json_url"] = url_with(json_endpoint, page=None, per_page=None)
     context["atom_url"] = url_with(ATOM_TWINS[request.endpoint], page=request.args.get("page") or None)
     response = render(full, fragment, **context)
     if clean_url is not None:  # htmx pushes this URL into the address bar instead
@@ -94,16 +108,20 @@ def _list_page(full: str, fragment: str, csv_endpoint: str, json_endpoint: str, 
     return _with_alternates(response, csv_endpoint, json_endpoint)
 
 
-def _csv_download(fields, statement: Select, url_of, filename: str) -> Response:
-    """The whole filtered set, streamed, so a 100,000-row download never sits in memory."""
-    chunks = exporting.csv_chunks(fields, exporting.stream(statement), url_of)
-    return attachment(chunks, "text/csv; charset=utf-8", filename)
-
-
-def _json_response(payload: dict[str, Any]):
-    response = jsonify(payload)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+def _records_download(fmt: str, kind: str, statement: Select, fields, url_of, parts, **extra) -> Response:
+    """The download of a list: every row of ``statement``, read in pages."""
+    kind_label, kind_ascii = DOWNLOAD_KINDS[kind]
+    return download(
+        fmt,
+        kind=kind_label,
+        kind_ascii=kind_ascii,
+        parts=parts,
+        fields=fields,
+        records=exporting.stream(statement),
+        url_of=url_of,
+        total=exporting.count_rows(statement),
+        **extra,
+    )
 
 
 def _gone(record: Case | Listing, reason: str):
@@ -152,7 +170,7 @@ def home():
         "public/home.html",
         "public/home.html",
         title="首页",
-        figures=queries.headline_figures(),
+        figures=statistics.home_figures(),
         batches=queries.latest_batches(),
         counts=None,
     )
@@ -176,17 +194,15 @@ def cases():
     )
 
 
-@bp.get("/cases.csv")
-def cases_csv():
-    statement = queries.case_statement(case_filters())
-    return _csv_download(serializers.CASE_FIELDS, statement, public_urls().case, "cases.csv")
-
-
-@bp.get("/cases.json")
-def cases_json():
-    urls = public_urls()
-    results = paginate(queries.case_statement(case_filters()))
-    return _json_response(serializers.page_dict(results, lambda case: serializers.case_dict(case, urls)))
+@bp.get("/cases.csv", endpoint="cases_csv", defaults={"fmt": "csv"})
+@bp.get("/cases.xlsx", endpoint="cases_xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/cases.json", endpoint="cases_json", defaults={"fmt": "json"})
+def cases_download(fmt: str):
+    """Every case matching the page's filters (the API pages; this does not)."""
+    filters = case_filters()
+    statement = queries.case_statement(filters)
+    parts = _download_parts(filters, "cases")
+    return _records_download(fmt, "cases", statement, serializers.CASE_FIELDS, public_urls().case, parts)
 
 
 @bp.get("/cases/<int:id>")
@@ -222,17 +238,15 @@ def listings():
     )
 
 
-@bp.get("/listings.csv")
-def listings_csv():
-    statement = queries.listing_statement(listing_filters())
-    return _csv_download(serializers.LISTING_FIELDS, statement, public_urls().listing, "listings.csv")
-
-
-@bp.get("/listings.json")
-def listings_json():
-    urls = public_urls()
-    results = paginate(queries.listing_statement(listing_filters()))
-    return _json_response(serializers.page_dict(results, lambda listing: serializers.listing_dict(listing, urls)))
+@bp.get("/listings.csv", endpoint="listings_csv", defaults={"fmt": "csv"})
+@bp.get("/listings.xlsx", endpoint="listings_xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/listings.json", endpoint="listings_json", defaults={"fmt": "json"})
+def listings_download(fmt: str):
+    """Every listing in force matching the page's filters."""
+    filters = listing_filters()
+    statement = queries.listing_statement(filters)
+    parts = _download_parts(filters, "listings")
+    return _records_download(fmt, "listings", statement, serializers.LISTING_FIELDS, public_urls().listing, parts)
 
 
 @bp.get("/listings/<int:id>")
@@ -307,16 +321,20 @@ def batches():
     )
 
 
-@bp.get("/batches.csv")
-def batches_csv():
-    statement = queries.batch_statement(batch_filters())
-    return _csv_download(serializers.BATCH_FIELDS, statement, public_urls().batch, "batches.csv")
-
-
-@bp.get("/batches.json")
-def batches_json():
-    results = paginate(queries.batch_statement(batch_filters()))
-    return _json_response(serializers.batch_page_dict(results, public_urls()))
+@bp.get("/batches.csv", endpoint="batches_csv", defaults={"fmt": "csv"})
+@bp.get("/batches.xlsx", endpoint="batches_xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/batches.json", endpoint="batches_json", defaults={"fmt": "json"})
+def batches_download(fmt: str):
+    """Every public batch matching the filters; in JSON each with its public record count."""
+    filters = batch_filters()
+    statement = queries.batch_statement(filters)
+    urls = public_urls()
+    extra = {}
+    if fmt == "json":  # batches are few: their counts in one query
+        counts = queries.public_record_counts(list(db.session.scalars(statement)))
+        extra["serialize"] = lambda batch: serializers.batch_dict(batch, urls, counts.get(batch.id, 0))
+    parts = _download_parts(filters)
+    return _records_download(fmt, "batches", statement, serializers.BATCH_FIELDS, urls.batch, parts, **extra)
 
 
 def _batch_export_parts(batch: Batch):
@@ -343,27 +361,24 @@ def batch(id: int):
     return _with_alternates(response, "public.batch_csv", "public.batch_json")
 
 
-@bp.get("/batches/<int:id>.csv")
-def batch_csv(id: int):
+@bp.get("/batches/<int:id>.csv", endpoint="batch_csv", defaults={"fmt": "csv"})
+@bp.get("/batches/<int:id>.xlsx", endpoint="batch_xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/batches/<int:id>.json", endpoint="batch_json", defaults={"fmt": "json"})
+def batch_download(id: int, fmt: str):
+    """Every public record of one batch; the JSON starts with the batch itself."""
     found = public_batch_or_abort(id)
     fields, url_of = _batch_export_parts(found)
-    return _csv_download(fields, queries.batch_record_statement(found), url_of, f"batch-{found.id}.csv")
-
-
-@bp.get("/batches/<int:id>.json", endpoint="batch_json")
-def batch_json_twin(id: int):
-    found = public_batch_or_abort(id)
-    records = paginate(queries.batch_record_statement(found))
-    return _json_response(serializers.batch_detail_dict(found, records, public_urls()))
-
-
-@bp.get("/batches/<int:id>.xlsx")
-def batch_xlsx(id: int):
-    found = public_batch_or_abort(id)
-    fields, url_of = _batch_export_parts(found)
-    records = exporting.stream(queries.batch_record_statement(found))
-    data = exporting.xlsx_bytes(fields, records, url_of, found.title)
-    return attachment(data, XLSX_TYPE, f"batch-{found.id}.xlsx")
+    head = {"batch": serializers.batch_dict(found, public_urls())} if fmt == "json" else None
+    return _records_download(
+        fmt,
+        found.kind,
+        queries.batch_record_statement(found),
+        fields,
+        url_of,
+        [found.title],
+        sheet_title=found.title,
+        head=head,
+    )
 
 
 @bp.get("/hotlines")

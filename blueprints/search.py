@@ -5,21 +5,24 @@ the results fragment with the facet counts swapped out of band."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, request, url_for
 
 from blueprints.atom import feed, site_title
-from blueprints.common import Page, choice_arg, int_arg, is_htmx, page_args, render, url_with
+from blueprints.common import Page, choice_arg, download, int_arg, is_htmx, page_args, render, url_with
+from blueprints.errors import error_response
 from blueprints.highlight import docno_matches, highlight, highlight_whole, snippet
-from domain import feeds
+from blueprints.public_data import public_urls
+from domain import feeds, serializers
 from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
 from models import Case, Listing
 from search_index import SORTS, Filters, Outcome, QueryError
 from search_index import search as run_search
 from search_index.analysis import warm_up
-from search_index.query import KIND_PARAMS
+from search_index.query import KIND_LABELS, KIND_PARAMS
 
 bp = Blueprint("search", __name__)
 
@@ -52,10 +55,12 @@ def _filters() -> Filters:
     )
 
 
-def _search() -> tuple[Outcome | None, str | None]:
+def _search(page: int | None = None, per_page: int | None = None) -> tuple[Outcome | None, str | None]:
+    """The search of this request: its page, or the ``page`` of ``per_page`` asked for."""
     filters = _filters()
     sort = choice_arg("sort", [key for key in SORTS if key], label="排序")
-    page, per_page = page_args()
+    if page is None or per_page is None:
+        page, per_page = page_args()
     try:
         outcome = run_search(
             request.args.get("q", ""), filters, page, per_page, districts=current_app.config["DISTRICTS"], sort=sort
@@ -63,6 +68,64 @@ def _search() -> tuple[Outcome | None, str | None]:
     except QueryError as problem:
         return None, str(problem)
     return outcome, None
+
+
+def _searched(page: int | None = None, per_page: int | None = None) -> Outcome:
+    """The search of a twin (JSON, Atom, a download): a bad query is a 400."""
+    outcome, error = _search(page, per_page)
+    if error:
+        raise ParameterError(error)
+    assert outcome is not None
+    if not outcome.index_ready:
+        abort(_unavailable(outcome))
+    if outcome.mode == "too_short":
+        raise ParameterError(outcome.message or "搜索词太短")
+    return outcome
+
+
+def _unavailable(outcome: Outcome):
+    """No usable search index on this machine: a 503 that says why (never an
+    empty result)."""
+    body, code = error_response(503, outcome.message)
+    response = make_response(body, code)
+    response.headers["Retry-After"] = "60"
+    return response
+
+
+DOWNLOAD_PAGE = 500
+
+
+def _every_record(first: Outcome) -> Iterator[Case | Listing]:
+    """Every record of a search, in its order, a page of ``DOWNLOAD_PAGE`` at a time."""
+    outcome, page = first, 1
+    while True:
+        yield from (hit.record for hit in outcome.hits)
+        if not outcome.hits or page * DOWNLOAD_PAGE >= outcome.total:
+            return
+        page += 1
+        outcome, error = _search(page, DOWNLOAD_PAGE)
+        if outcome is None:  # pragma: no cover - the first page parsed the same query
+            raise ParameterError(error or "")
+
+
+def _filter_words(filters: Filters) -> list[tuple[str, str]]:
+    """The active filters as (parameter, words): 失信名单, 城关区, 2026年, a 违法类型."""
+    words = []
+    if filters.kind:
+        words.append(("kind", KIND_LABELS[filters.kind]))
+    if filters.district:
+        words.append(("district", filters.district))
+    if filters.year:
+        words.append(("year", f"{filters.year}年"))
+    if filters.vtype:
+        words.append(("type", filters.vtype))
+    return words
+
+
+def _download_parts(outcome: Outcome) -> list[str]:
+    """The file name's words: what was searched, then the filters."""
+    searched = [outcome.q.strip()[:30]] if outcome.q.strip() else []
+    return searched + [label for _, label in _filter_words(outcome.filters)]
 
 
 def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
@@ -101,10 +164,11 @@ def search():
         hits = [(hit, _marks(outcome, hit.record), _url(hit.record)) for hit in outcome.hits]
     q = request.args.get("q", "")
     title = f"搜索：{q[:30]}" if q.strip() else "搜索"
+    chips = [(label, url_with(**{name: None})) for name, label in _filter_words(_filters())]
     return render(
         "search/search.html",
         "search/_results.html",
-        status=400 if error else 200,
+        status=400 if error else (503 if outcome is not None and not outcome.index_ready else 200),
         title=title,
         q=q,
         sorts=SORTS,
@@ -112,18 +176,33 @@ def search():
         error=error,
         results=page,
         hits=hits,
+        chips=chips,
         oob=is_htmx(),
+    )
+
+
+@bp.get("/search.csv", endpoint="search_csv", defaults={"fmt": "csv"})
+@bp.get("/search.xlsx", endpoint="search_xlsx", defaults={"fmt": "xlsx"})
+@bp.get("/search.json", endpoint="search_download_json", defaults={"fmt": "json"})
+def search_download(fmt: str):
+    """Every result of the search (the API pages; this does not), in the page's order."""
+    outcome = _searched(1, DOWNLOAD_PAGE)  # a bad parameter is a 400 before any row
+    return download(
+        fmt,
+        kind="搜索结果",
+        kind_ascii="search",
+        parts=_download_parts(outcome),
+        fields=serializers.SEARCH_FIELDS,
+        records=_every_record(outcome),
+        url_of=public_urls().record,
+        total=outcome.total,
+        head={"q": outcome.q},
     )
 
 
 @bp.get("/api/v1/search")
 def search_json():
-    outcome, error = _search()
-    if error:
-        raise ParameterError(error)
-    assert outcome is not None
-    if outcome.mode == "too_short":
-        raise ParameterError(outcome.message or "搜索词太短")
+    outcome = _searched()
     results = []
     for hit in outcome.hits:
         record = hit.record
@@ -171,12 +250,7 @@ def search_json():
 @bp.get("/search.atom")
 def search_atom():
     """The search as a feed: the same query, filters and order as /search."""
-    outcome, error = _search()
-    if error:
-        raise ParameterError(error)
-    assert outcome is not None
-    if outcome.mode == "too_short":
-        raise ParameterError(outcome.message or "搜索词太短")
+    outcome = _searched()
     entries = []
     for hit in outcome.hits:
         record = hit.record

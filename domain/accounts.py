@@ -8,7 +8,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import case, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain import audit
@@ -66,6 +66,21 @@ def _check_role(role: str) -> None:
         raise AccountError(f"角色应为 {'、'.join(ROLES)} 之一")
 
 
+def end_sessions(user: User) -> None:
+    """End every session of the account, on every device and copied cookie: the
+    session version in each cookie no longer matches (counted up in the database,
+    so two requests at once cannot both miss it)."""
+    db.session.execute(
+        update(User).where(User.id == user.id).values(session_version=User.session_version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.expire(user, ["session_version"])
+
+
+def session_matches(user: User | None, version: str) -> bool:
+    return user is not None and str(user.session_version) == version
+
+
 def user_state(user: User) -> dict:
     return {"username": user.username, "role": user.role, "active": user.active}
 
@@ -102,6 +117,8 @@ def update_user(user: User, *, role: str, active: bool, actor: User) -> None:
     if active and not before["active"]:
         user.failed_login_count = 0
         user.locked_until = None
+    if before["active"] and not active:
+        end_sessions(user)
     before, after = audit.changed_only(before, user_state(user))
     if not after:
         raise AccountError("没有修改任何内容")
@@ -113,6 +130,7 @@ def reset_password(user: User, password: str, *, actor: User) -> None:
     user.password_hash = hash_password(password)
     user.failed_login_count = 0
     user.locked_until = None
+    end_sessions(user)
     audit.record("user.password", user, user=actor, summary=f"重置账号 {user.username} 的密码")
 
 
@@ -123,13 +141,40 @@ def change_own_password(user: User, current: str, new: str) -> None:
         raise AccountError("新密码不能与当前密码相同")
     check_password_rules(new)
     user.password_hash = hash_password(new)
+    end_sessions(user)  # every other session; the caller renews the one in use
     audit.record("user.password", user, user=user, summary=f"{user.username} 修改了自己的密码")
+
+
+def _reserve_attempt(user: User, now: dt.datetime) -> tuple[bool, int, bool]:
+    """Count this attempt as a failure before the password is checked, in one
+    UPDATE (never read-modify-write), and commit it, so every worker sees it at
+    once: at most ``MAX_FAILED_LOGINS`` password checks per lockout period, however
+    many attempts arrive together. Answers (allowed, attempt number, locks now)."""
+    reaches_limit = User.failed_login_count + 1 >= MAX_FAILED_LOGINS
+    statement = (
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(
+            failed_login_count=case((reaches_limit, 0), else_=User.failed_login_count + 1),
+            locked_until=case((reaches_limit, now + LOCKOUT), else_=User.locked_until),
+        )
+        .returning(User.failed_login_count, User.locked_until)
+        .execution_options(synchronize_session=False)
+    )
+    row = db.session.execute(statement).first()
+    db.session.commit()
+    if row is None:
+        return False, 0, False
+    count, locked_until = row
+    locks_now = locked_until is not None and locked_until > now
+    return True, MAX_FAILED_LOGINS if locks_now else count, locks_now
 
 
 def authenticate(username: str, password: str, *, now: dt.datetime | None = None) -> User:
     """The user if the credentials are right and the account may log in; otherwise
     ``LoginFailed`` with the one generic message. Records the attempt either way
-    (the caller commits in both cases)."""
+    (the caller commits in both cases; the attempt counter is committed here,
+    before the password is checked)."""
     now = now or utcnow()
     username = (username or "").strip()
     user = db.session.scalar(select(User).where(User.username == username)) if username else None
@@ -137,21 +182,20 @@ def authenticate(username: str, password: str, *, now: dt.datetime | None = None
         _spend_time_like_a_check(password or "")
         audit.record("login_failed", username=username[:80] or None, summary="用户名不存在")
         raise LoginFailed()
-    if user.locked_until and user.locked_until > now:
+    allowed, attempt, locks_now = _reserve_attempt(user, now)
+    if not allowed:
         _spend_time_like_a_check(password or "")
         audit.record("login_failed", user, user=user, summary="账号锁定中")
         raise LoginFailed()
     if not check_password_hash(user.password_hash, password or ""):
-        user.failed_login_count = (user.failed_login_count or 0) + 1
-        audit.record("login_failed", user, user=user, summary=f"密码错误（第{user.failed_login_count}次）")
-        if user.failed_login_count >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_login_count = 0
+        audit.record("login_failed", user, user=user, summary=f"密码错误（第{attempt}次）")
+        if locks_now:
             audit.record("account_locked", user, user=user, summary=f"连续{MAX_FAILED_LOGINS}次登录失败，锁定15分钟")
         raise LoginFailed()
     if not user.active:
         audit.record("login_failed", user, user=user, summary="账号已停用")
         raise LoginFailed()
+    # The right password: this attempt was no failure, and any lock it set is lifted.
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now

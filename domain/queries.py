@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -343,38 +342,7 @@ def enterprise_view(credit_code: str, today: dt.date | None = None) -> Enterpris
     return EnterpriseView(code, latest, cases, listings)
 
 
-# --- headline figures ------------------------------------------------------------------
-
-
-@dataclass
-class Headline:
-    cases: int
-    listings: int
-    workers: int
-    amount: Decimal
-
-
-def headline_figures(today: dt.date | None = None) -> Headline:
-    """Totals over everything public. Each case aggregate is its own statement so
-    that SQLite answers it from one covering (status, column) index."""
-    today = today or clock.today()
-    public = case_is_public_clause()
-    cases = db.session.scalar(select(func.count()).select_from(Case).where(public)) or 0
-    case_workers = db.session.scalar(select(func.sum(Case.workers_involved)).where(public)) or 0
-    case_amount = db.session.scalar(select(func.sum(Case.amount_involved)).where(public)) or 0
-    listings, listing_workers, listing_amount = db.session.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(Listing.workers_involved), 0),
-            func.coalesce(func.sum(Listing.amount_owed), 0),
-        ).where(listing_is_public_clause(today))
-    ).one()
-    return Headline(
-        cases=cases,
-        listings=listings,
-        workers=int(case_workers) + int(listing_workers),
-        amount=Decimal(case_amount) + Decimal(listing_amount),
-    )
+# --- the home page --------------------------------------------------------------------
 
 
 def latest_batches(limit: int = 6) -> list[Batch]:

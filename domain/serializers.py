@@ -159,6 +159,60 @@ BATCH_FIELDS: tuple[Field, ...] = (
 )
 
 
+def _either(case_value: Callable[[Any], Any], listing_value: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda record: case_value(record) if isinstance(record, Case) else listing_value(record)
+
+
+# A search mixes cases and listings: one row shape for both (a field the other
+# kind lacks is empty).
+SEARCH_FIELDS: tuple[Field, ...] = (
+    Field(
+        "kind",
+        "类别",
+        "case：重大违法案件；listing：失信联合惩戒对象名单",
+        _either(lambda r: "case", lambda r: "listing"),
+    ),
+    Field("id", "编号", "本站记录编号（同一类别内唯一）", _attr("id")),
+    Field("url", "网址", "本记录在本站的公开网页地址", lambda r: None),
+    Field("enterprise_name", "单位名称", "公布时的单位全称", _attr("enterprise_name")),
+    *_ENTERPRISE_FIELDS,
+    Field(
+        "violation_types",
+        "违法类型",
+        "案件的违法类型（失信名单为空）",
+        _either(lambda r: r.violation_type_list, lambda r: None),
+    ),
+    Field(
+        "responsible_persons",
+        "责任人员",
+        "失信名单的责任人员姓名（案件为空）",
+        _either(lambda r: None, lambda r: r.responsible_persons),
+    ),
+    Field(
+        "facts",
+        "违法事实或列入事由",
+        "案件的主要违法事实，或失信名单的列入事由",
+        _either(_attr("facts"), _attr("reason")),
+    ),
+    Field("workers_involved", "涉及人数", "涉及劳动者人数", _attr("workers_involved")),
+    Field(
+        "amount",
+        "金额（元）",
+        "案件的涉及金额，或失信名单的拖欠金额，单位元",
+        _either(_money("amount_involved"), _money("amount_owed")),
+    ),
+    Field("document_no", "文书编号", "处理决定或列入决定的文书编号", _attr("document_no")),
+    Field(
+        "decided_on",
+        "决定或列入日期",
+        "案件的决定日期，或失信名单的列入日期",
+        _either(_day("decided_on"), _day("listed_on")),
+    ),
+    Field("expires_on", "届满日期", "失信名单的届满日期（案件为空）", _either(lambda r: None, _day("expires_on"))),
+    *_BATCH_OF_RECORD,
+)
+
+
 def fields_of(kind: str) -> tuple[Field, ...]:
     """The fields of a record kind ("cases" or "listings")."""
     return CASE_FIELDS if kind == "cases" else LISTING_FIELDS

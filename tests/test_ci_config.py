@@ -28,7 +28,7 @@ def test_ci_runs_the_readme_test_command_on_both_databases():
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert f"TEST_COMMAND='{TEST_COMMAND}'" in script
     assert script.count('bash -c "$TEST_COMMAND"') == 2
-    assert "GONGSHI_TEST_DATABASE_URL=\"postgresql+psycopg://postgres@127.0.0.1:5432/$database\"" in script
+    assert 'GONGSHI_TEST_DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:5432/$database"' in script
     assert "trap cleanup EXIT" in script and "DROP DATABASE" in script
 
 

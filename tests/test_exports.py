@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
+from urllib.parse import quote, unquote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -14,6 +17,7 @@ from domain import exporting, serializers
 from extensions import db
 from models import Case
 from tests.builders import case_row, listing_row, load
+from tests.conftest import FIXED_TODAY as FIXED_DAY
 from tests.test_public import seed
 
 
@@ -32,7 +36,9 @@ def test_cases_csv(client, data):
     response = client.get("/cases.csv")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="cases.csv"'
+    assert response.headers["Content-Disposition"] == (
+        "attachment; filename=\"cases-20261128.csv\"; filename*=UTF-8''" + quote("兰州-违法案件-20261128.csv", safe="")
+    )
     assert response.is_streamed
     rows = read_csv(response)
     assert rows[0] == [field.label for field in serializers.CASE_FIELDS]
@@ -126,3 +132,133 @@ def test_exports_hold_only_public_records(client, app):
     load("listings", [listing_row()])
     assert "草稿" not in client.get("/cases.csv").get_data(as_text=True)
     assert client.get("/cases.json").get_json()["total"] == 0
+    assert client.get("/cases.json").get_json()["results"] == []
+
+
+# --- every download holds every matching row, under a name that says what it is --------------
+
+
+def saved_as(response) -> str:
+    """The (Chinese) name a browser saves the download under."""
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="') and disposition.split('"')[1].isascii()
+    return unquote(disposition.split("filename*=UTF-8''")[1])
+
+
+@pytest.mark.parametrize(
+    "url, name",
+    [
+        ("/listings.csv?district=城关区", "兰州-失信名单-城关区-20261128.csv"),
+        ("/listings.xlsx", "兰州-失信名单-20261128.xlsx"),
+        ("/cases.json?year=2025&district=安宁区&police=0", "兰州-违法案件-2025年-安宁区-未移送公安机关-20261128.json"),
+        ("/cases.csv?type=违法使用童工&sort=amount", "兰州-违法案件-违法使用童工-20261128.csv"),
+        ("/batches.xlsx?kind=listings", "兰州-公布批次-失信联合惩戒对象名单-20261128.xlsx"),
+        ("/search.csv?q=兰州示例&kind=cases", "兰州-搜索结果-兰州示例-违法案件-20261128.csv"),
+        ("/search.json?q=a/b", "兰州-搜索结果-a_b-20261128.json"),
+    ],
+)
+def test_file_names_say_city_kind_filters_and_date(client, data, url, name):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert saved_as(response) == name
+    response.close()
+
+
+def test_a_batch_download_is_named_after_the_batch(client, data):
+    with client.get(f"/cases.csv?batch={data['second'].id}") as response:
+        assert saved_as(response) == "兰州-违法案件-2025年第二批-20261128.csv"
+    with client.get(f"/batches/{data['listings'].id}.json") as response:
+        assert saved_as(response) == "兰州-失信名单-2025年第一批-20261128.json"
+        assert response.headers["Content-Disposition"].startswith('attachment; filename="listings-2025')
+
+
+def test_file_names_drop_what_a_file_system_refuses():
+    name, fallback = exporting.file_names("兰州市", "搜索结果", "search", ['a/b\\c:"d*?<>|\n'], FIXED_DAY, "csv")
+    assert name == "兰州-搜索结果-a_b_c_d-20261128.csv"
+    assert fallback == "search-a_b_c_d-20261128.csv"
+
+
+@pytest.fixture
+def many(app):
+    """More cases than one page of the list, and of the API."""
+    load(
+        "cases",
+        [case_row(违法主体名称=f"兰州示例第{n}建筑有限公司", 文书编号=f"兰劳监〔2025〕{n}号") for n in range(45)],
+    )
+
+
+def test_json_download_holds_every_row_and_the_api_still_pages(client, many):
+    with client.get("/cases.json") as response:
+        assert response.is_streamed and response.headers["Access-Control-Allow-Origin"] == "*"
+        body = response.get_json()
+    assert body["total"] == 45 and len(body["results"]) == 45 and body["as_of"] == "2026-11-28"
+    assert len({item["id"] for item in body["results"]}) == 45
+    api = client.get("/api/v1/cases").get_json()
+    assert api["total"] == 45 and len(api["results"]) == 20 and api["page"] == 1
+    # page and per_page do not shrink a download
+    with client.get("/cases.json?page=3&per_page=5") as response:
+        assert len(response.get_json()["results"]) == 45
+    sheet = load_workbook(io.BytesIO(client.get("/cases.xlsx").data), read_only=True).active
+    assert len(list(sheet.iter_rows(values_only=True))) == 46
+
+
+def test_download_links_state_the_count(client, many):
+    page = client.get("/cases?per_page=10").text
+    assert "显示第 1–10 件" in page
+    assert "CSV（Excel，45 条）" in page and "XLSX（45 条）" in page and "JSON（45 条）" in page
+    assert 'href="/cases.json"' in page and 'href="/cases.xlsx"' in page
+
+
+def test_search_downloads_hold_every_result(client, many, monkeypatch):
+    from blueprints import search
+
+    monkeypatch.setattr(search, "DOWNLOAD_PAGE", 7)  # several pages of the search, joined
+    page = client.get("/search?q=建筑&per_page=10").text
+    assert "CSV（Excel，45 条）" in page and 'href="/search.csv?q=%E5%BB%BA%E7%AD%91"' in page
+    with client.get("/search.json?q=建筑&page=2") as response:
+        body = response.get_json()
+    assert body["total"] == 45 and body["q"] == "建筑" and len(body["results"]) == 45
+    api = client.get("/api/v1/search?q=建筑&per_page=100").get_json()
+    assert [item["id"] for item in body["results"]] == [item["id"] for item in api["results"]]
+    assert {item["kind"] for item in body["results"]} == {"case"}
+    with client.get("/search.csv?q=建筑") as response:
+        rows = read_csv(response)
+    assert rows[0] == [field.label for field in serializers.SEARCH_FIELDS] and len(rows) == 46
+    assert client.get("/search.csv?q=建").status_code == 400
+    assert client.get("/search.xlsx?q=%22unclosed").status_code in (200, 400)
+
+
+def api_ids(client, path: str, params: dict) -> list[int]:
+    """Every id of a list, read the way a program reads the API: page after page."""
+    ids, page = [], 1
+    while True:
+        body = client.get(path, query_string={**params, "page": page, "per_page": 7}).get_json()
+        ids += [item["id"] for item in body["results"]]
+        if page * 7 >= body["total"]:
+            return ids
+        page += 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(["cases", "listings"]),
+    year=st.sampled_from([None, 2024, 2025, 2026]),
+    district=st.sampled_from([None, "城关区", "安宁区", "西固区", "七里河区"]),
+    sort=st.sampled_from([None, "date", "-amount", "amount", "workers", "-workers"]),
+    police=st.sampled_from([None, "0", "1"]),
+)
+def test_every_download_equals_the_rows_of_its_list(client, data, kind, year, district, sort, police):
+    params = {name: value for name, value in (("year", year), ("district", district), ("sort", sort)) if value}
+    if kind == "cases" and police:
+        params["police"] = police
+    expected = api_ids(client, f"/api/v1/{kind}", params)
+    with client.get(f"/{kind}.json", query_string=params) as response:
+        body = response.get_json()
+    assert [item["id"] for item in body["results"]] == expected and body["total"] == len(expected)
+    with client.get(f"/{kind}.csv", query_string=params) as response:
+        assert [int(row[0]) for row in read_csv(response)[1:]] == expected
+    with client.get(f"/{kind}.xlsx", query_string=params) as response:
+        sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+        assert [row[0] for row in list(sheet.iter_rows(values_only=True))[1:]] == expected
+    page = client.get(f"/{kind}", query_string=params).text
+    assert f"JSON（{len(expected)} 条）" in page

@@ -89,7 +89,9 @@ def test_date_formats(app, day):
 
 
 def test_case_may_carry_registration_number_or_no_code(app):
-    report = check(app, "cases", [case_row(统一社会信用代码="620100000012345"), case_row(统一社会信用代码="", 文书编号="x2")])
+    report = check(
+        app, "cases", [case_row(统一社会信用代码="620100000012345"), case_row(统一社会信用代码="", 文书编号="x2")]
+    )
     assert report.ok, report.errors
     assert report.records[0]["reg_no"] == "620100000012345" and report.records[0]["credit_code"] is None
     assert report.records[1]["credit_code"] is None
@@ -130,7 +132,11 @@ def test_one_bad_row_stores_nothing_and_names_the_row(app, runner, tmp_path):
 
 
 def test_every_error_is_reported(app):
-    rows = [case_row(区县="x", 文书编号="a"), case_row(文书编号="b"), case_row(决定日期="?", 涉及人数="?", 文书编号="c")]
+    rows = [
+        case_row(区县="x", 文书编号="a"),
+        case_row(文书编号="b"),
+        case_row(决定日期="?", 涉及人数="?", 文书编号="c"),
+    ]
     report = check(app, "cases", rows)
     assert {(e.row, e.column) for e in report.errors} == {(2, "区县"), (4, "决定日期"), (4, "涉及人数")}
 
@@ -151,7 +157,9 @@ def test_duplicate_document_numbers_in_one_file(app):
     ],
 )
 def test_example_files_import_through_the_cli(app, runner, name, kind, count):
-    result = runner.invoke(args=["import", str(example_file(name)), "--kind", kind, "--title", "2020年第四批", "--publish"])
+    result = runner.invoke(
+        args=["import", str(example_file(name)), "--kind", kind, "--title", "2020年第四批", "--publish"]
+    )
     assert result.exit_code == 0, result.output
     model = Case if kind == "cases" else Listing
     assert db.session.scalar(select(func.count()).select_from(model).where(model.status == "published")) == count
@@ -171,8 +179,14 @@ def test_example_cases_fields(app, runner):
 
 
 def test_listing_term_and_regime(app):
-    report = check(app, "listings", [listing_row(**{"列入日期": "2020-05-01", "期限（年）": "", "决定文书号": "a"}),
-                                     listing_row(**{"列入日期": "2025-06-30", "期限（年）": "", "决定文书号": "b"})])
+    report = check(
+        app,
+        "listings",
+        [
+            listing_row(**{"列入日期": "2020-05-01", "期限（年）": "", "决定文书号": "a"}),
+            listing_row(**{"列入日期": "2025-06-30", "期限（年）": "", "决定文书号": "b"}),
+        ],
+    )
     old, new = report.records
     assert (old["regime"], old["term_years"], old["expires_on"].isoformat()) == ("2017", 1, "2021-05-01")
     assert (new["regime"], new["term_years"], new["expires_on"].isoformat()) == ("2022", 3, "2028-06-30")
@@ -187,7 +201,12 @@ def test_enterprises_are_shared_between_records(app):
 
 @pytest.mark.parametrize(
     "title, expected",
-    [("2020年第四批", (2020, 4)), ("2021年第十二批重大违法案件", (2021, 12)), ("2019年第3批", (2019, 3)), ("年度汇总", (None, None))],
+    [
+        ("2020年第四批", (2020, 4)),
+        ("2021年第十二批重大违法案件", (2021, 12)),
+        ("2019年第3批", (2019, 3)),
+        ("年度汇总", (None, None)),
+    ],
 )
 def test_year_and_number_from_title(title, expected):
     assert year_and_number_from_title(title) == expected

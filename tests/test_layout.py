@@ -48,7 +48,18 @@ def area_of(path: Path) -> str:
 
 
 def test_the_areas_are_known():
-    assert blueprint_areas() == {"public", "search", "api", "admin", "check", "feeds", "objections", "discovery"}
+    assert blueprint_areas() == {
+        "public",
+        "search",
+        "api",
+        "admin",
+        "check",
+        "feeds",
+        "objections",
+        "discovery",
+        "statistics",
+        "bulletins",
+    }
 
 
 def test_no_blueprint_imports_another():

@@ -113,11 +113,13 @@ def test_every_page_answers(client, data):
 def test_home_shows_headline_figures_and_latest_batches(client, data):
     page = client.get("/").text
     assert 'action="/check"' in page and 'name="q"' in page
-    # 3 public cases, 2 listings in force; workers 12+67+3 + 56+56; amounts 1.15M + 1.1M
-    assert "<strong>3</strong><span>公布重大违法案件" in page
-    assert "<strong>2</strong><span>失信名单在列单位" in page
-    assert "<strong>194</strong>" in page
-    assert "<strong>225万元</strong>" in page
+    # 3 public cases (workers 12+67+3, amounts 1.15M), 2 listings in force: each
+    # figure with its scope, cases and listings never added together
+    assert "<strong>3</strong><span>历年公布重大违法案件（起）" in page
+    assert "<strong>82</strong><span>上述案件涉及劳动者" in page
+    assert "<strong>115万元</strong><span>上述案件涉及金额" in page
+    assert "<strong>2</strong><span>目前在列的失信名单（条）" in page
+    assert "194" not in page and "225万元" not in page
     assert f'href="/batches/{data["second"].id}"' in page
 
 
@@ -219,7 +221,7 @@ def test_list_pages_advertise_their_data_twins(client, data):
     response = client.get("/cases?district=城关区&page=1")
     link = response.headers["Link"]
     assert '</cases.csv?district=%E5%9F%8E%E5%85%B3%E5%8C%BA>; rel="alternate"; type="text/csv"' in link
-    assert '</cases.json?district=%E5%9F%8E%E5%85%B3%E5%8C%BA&page=1>; rel="alternate"; type="application/json"' in link
+    assert '</cases.json?district=%E5%9F%8E%E5%85%B3%E5%8C%BA>; rel="alternate"; type="application/json"' in link
     assert 'href="/cases.csv?district=%E5%9F%8E%E5%85%B3%E5%8C%BA" download' in response.text
     batch = client.get(f"/batches/{data['first'].id}")
     assert f'</batches/{data["first"].id}.csv>; rel="alternate"' in batch.headers["Link"]

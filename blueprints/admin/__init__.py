@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from blueprints.common import url_with
 from domain import audit
-from domain.accounts import SourceThrottle
+from domain.accounts import SourceThrottle, session_matches
 from extensions import db, login_manager
 from models import User
 
@@ -33,6 +33,7 @@ ROLE_NAV = {
     "home": ("admin.home", "工作台", ("editor", "publisher", "admin")),
     "batches": ("admin.batches", "批次", ("editor", "publisher", "admin")),
     "review": ("admin.review", "审核", ("publisher", "admin")),
+    "bulletins": ("admin.bulletins_list", "工作通报", ("editor", "publisher", "admin")),
     "listings": ("admin.listings", "失信名单管理", ("publisher", "admin")),
     "objections": ("admin.objection_list", "异议申请", ("publisher", "admin")),
     "audit": ("admin.audit_log", "操作日志", ("admin",)),
@@ -50,10 +51,14 @@ def _now() -> float:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
+    """The account of a session, while the session's version is the account's
+    (``User.get_id``: "id:version"); an ended session loads no one."""
+    identity, _, version = str(user_id).partition(":")
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(identity))
     except (TypeError, ValueError):
         return None
+    return user if session_matches(user, version) else None
 
 
 def role_required(*roles: str) -> Callable:
@@ -161,4 +166,4 @@ def too_large(error: RequestEntityTooLarge):
     return message_page(message, 413)
 
 
-from blueprints.admin import accounts, auth, batches, objections, records  # noqa: E402,F401  (views register on bp)
+from blueprints.admin import accounts, auth, batches, bulletins, objections, records  # noqa: E402,F401  (views register on bp)

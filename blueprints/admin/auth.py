@@ -59,7 +59,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     if ActionForm().validate_on_submit():
-        audit.record("logout", current_user._get_current_object(), user=current_user._get_current_object())
+        user = current_user._get_current_object()
+        audit.record("logout", user, user=user)
+        accounts.end_sessions(user)  # copies of this session's cookie stop working too
         db.session.commit()
         logout_user()
         session.clear()
@@ -80,7 +82,13 @@ def own_password():
             error = str(problem)
         else:
             db.session.commit()
-            flash("密码已修改。", "success")
+            # Every other session of the account has ended; this one goes on.
+            user = current_user._get_current_object()
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            session["seen"] = _now()
+            flash("密码已修改，其他设备上的登录已退出。", "success")
             return redirect(url_for("admin.home"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("admin/password.html", title="修改密码", form=form, error=error), status
