@@ -12,6 +12,7 @@ def register_blueprints(app: Flask) -> None:
         bulletins,
         check,
         discovery,
+        edge,
         errors,
         feeds,
         gradings,
@@ -23,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from blueprints.site import init_app as init_site
 
+    edge.init_app(app)  # first: input is checked before any other hook reads it
     templating.init_app(app)
     init_site(app)
     errors.init_app(app)

@@ -9,8 +9,8 @@ from models.grading import GradingResult, GradingRun
 from models.hotline import Hotline
 from models.listing import Listing, ListingPerson
 from models.objection import Objection
-from models.outbox import SearchOutbox
 from models.revision import RecordRevision
+from models.search_log import SearchChange, SearchLogPruned
 from models.user import User
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "ListingPerson",
     "Objection",
     "RecordRevision",
-    "SearchOutbox",
+    "SearchChange",
+    "SearchLogPruned",
     "User",
 ]

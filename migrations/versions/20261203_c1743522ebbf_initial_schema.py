@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 59a8066a7e76
+Revision ID: c1743522ebbf
 Revises: 
-Create Date: 2026-12-03 14:45:45.982574
+Create Date: 2026-12-03 14:54:46.435839
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '59a8066a7e76'
+revision = 'c1743522ebbf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -46,16 +46,23 @@ def upgrade():
     sa.Column('hours', sa.String(length=100), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hotline'))
     )
-    op.create_table('search_outbox',
-    sa.Column('id', sa.Integer(), nullable=False),
+    op.create_table('search_change',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('record_kind', sa.String(length=20), nullable=False),
     sa.Column('record_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_outbox'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_change')),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_search_outbox_record', ['record_kind', 'record_id'], unique=False)
+    with op.batch_alter_table('search_change', schema=None) as batch_op:
+        batch_op.create_index('ix_search_change_created_at', ['created_at'], unique=False)
 
+    op.create_table('search_log_pruned',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('through', sa.BigInteger(), nullable=False),
+    sa.Column('pruned_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_log_pruned'))
+    )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
@@ -445,10 +452,11 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('user')
-    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_search_outbox_record')
+    op.drop_table('search_log_pruned')
+    with op.batch_alter_table('search_change', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_change_created_at')
 
-    op.drop_table('search_outbox')
+    op.drop_table('search_change')
     op.drop_table('hotline')
     with op.batch_alter_table('enterprise', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprise_reg_no'))
