@@ -116,8 +116,72 @@ def users_create_command(name: str, role: str, password_stdin: bool) -> None:
     click.echo(f"已创建账号 {user.username}（{user.role_label}）。")
 
 
+@click.group("bulletin")
+def bulletin_group() -> None:
+    """Work bulletins (工作通报)."""
+
+
+@bulletin_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="通报年份，如 2020")
+@click.option("--months", required=True, help="月份范围，如 1-11（1至11月）或 11（单月）")
+@click.option("--title", default=None, help="标题（默认：“2020年1—11月劳动保障监察工作情况通报”）")
+@click.option("--publish", is_flag=True, help="导入后立即发布")
+def bulletin_import_command(file: str, year: int, months: str, title: str | None, publish: bool) -> None:
+    """Import a CSV or XLSX sheet with the headers 指标, 数值, all or nothing."""
+    from domain import audit, bulletins
+    from domain.importing import schema_problem
+
+    problem = schema_problem()
+    if problem:
+        click.echo(f"导入失败：{problem}", err=True)
+        sys.exit(1)
+    indicators = bulletins.catalogue(current_app.config)
+    with open(file, "rb") as handle:
+        data = handle.read()
+    try:
+        month_from, month_to = bulletins.parse_months(months)
+        bulletins.check_period(year, month_from, month_to)
+    except bulletins.BulletinError as problem:
+        click.echo(f"导入失败：{problem}", err=True)
+        sys.exit(1)
+    report = bulletins.check_file(data, os.path.basename(file), indicators)
+    if report.errors:
+        for error in report.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"导入失败：共 {len(report.errors)} 处错误，未保存任何数据。", err=True)
+        sys.exit(1)
+    try:
+        bulletin = bulletins.create_bulletin(
+            year=year,
+            month_from=month_from,
+            month_to=month_to,
+            values=report.values,
+            title=title,
+            authority=current_app.config["AUTHORITY_NAME"],
+            source_filename=os.path.basename(file),
+            username=audit.CLI_ACTOR,
+        )
+        if publish:
+            bulletins.publish(bulletin, None, four_eyes=False, username=audit.CLI_ACTOR)
+    except bulletins.BulletinError as problem:
+        db.session.rollback()
+        click.echo(f"导入失败：{problem}。未保存任何数据。", err=True)
+        sys.exit(1)
+    db.session.commit()
+    state = "已发布" if publish else "已保存为草稿"
+    click.echo(f"已导入 {len(report.values)} 项指标，通报“{bulletin.title}”（编号 {bulletin.id}）{state}。")
+
+
 def register_commands(app: Flask) -> None:
     from search_index.cli import search_group
 
-    for command in (init_db_command, sample_data_command, import_command, users_group, search_group):
+    for command in (
+        init_db_command,
+        sample_data_command,
+        import_command,
+        users_group,
+        search_group,
+        bulletin_group,
+    ):
         app.cli.add_command(command)

@@ -50,6 +50,9 @@ class Defaults:
     OBJECTION_LIMIT_PER_DAY = 10
     SITEMAP_MAX_URLS = 50_000  # past this /sitemap.xml becomes an index of files (the protocol's limit)
     DEFAULT_LISTING_TERM_YEARS = 3
+    # The indicators of work bulletins (工作通报): a JSON list of
+    # {"name", "unit", "lower_is_better"}; None: domain.bulletins.DEFAULT_INDICATORS.
+    BULLETIN_INDICATORS = None
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
     PER_PAGE_DEFAULT = 20
     PER_PAGE_MAX = 100

@@ -403,7 +403,7 @@ def publish_batch(app, size: int = 1000) -> tuple[float, str]:
     # Whatever the site does after a publishing commit (its index update) runs here too.
     from domain import publishing
 
-    for hook in ("apply_search_outbox", "notify_search"):
+    for hook in ("notify_search", "update_search_index"):
         if hasattr(publishing, hook):
             getattr(publishing, hook)()
             break

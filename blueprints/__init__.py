@@ -9,8 +9,10 @@ def register_blueprints(app: Flask) -> None:
     from blueprints import (
         admin,
         api,
+        bulletins,
         check,
         discovery,
+        edge,
         errors,
         feeds,
         objections,
@@ -21,6 +23,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from blueprints.site import init_app as init_site
 
+    edge.init_app(app)  # first: input is checked before any other hook reads it
     templating.init_app(app)
     init_site(app)
     errors.init_app(app)
@@ -30,6 +33,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(check.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(objections.bp)
+    app.register_blueprint(bulletins.bp)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(admin.bp, url_prefix="/admin")

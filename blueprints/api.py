@@ -9,6 +9,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from blueprints.common import paginate
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
+from blueprints.report_data import bulletin_list_payload, bulletin_payload
 from domain import queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
@@ -98,6 +99,17 @@ def index():
                     "params": {**paging, "kind": "cases|listings", "year": "年度"},
                 },
                 {"path": "/api/v1/batches/<id>", "description": "一个批次及其公开记录（分页）"},
+                {
+                    "path": "/api/v1/bulletins",
+                    "url": link("api.bulletins"),
+                    "params": {**paging, "year": "通报年份"},
+                    "description": "已发布的工作通报",
+                },
+                {
+                    "path": "/api/v1/bulletins/<id>",
+                    "description": "一份工作通报：各项指标、上年同期数（previous）、同比增减百分比（change_pct，两位小数）"
+                    "和越低越好的指标中下降的个数（declines）；上年同期没有通报时 previous 和 change_pct 为 null",
+                },
                 {
                     "path": "/api/v1/statistics",
                     "url": link("api.statistics_figures"),
@@ -197,6 +209,16 @@ def batch(id: int):
     found = public_batch_or_abort(id)
     records = paginate(queries.batch_record_statement(found))
     return jsonify(serializers.batch_detail_dict(found, records, public_urls()))
+
+
+@bp.get("/bulletins")
+def bulletins():
+    return jsonify(bulletin_list_payload())
+
+
+@bp.get("/bulletins/<int:id>")
+def bulletin(id: int):
+    return jsonify(bulletin_payload(id))
 
 
 @bp.get("/statistics")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from sqlalchemy import exists, inspect, select
 
 from extensions import db
@@ -43,6 +43,8 @@ def init_app(app: Flask) -> None:
 
         @app.before_request
         def first_run_data() -> None:
+            if request.endpoint == "static":  # files never need the database
+                return
             _ensure_first_run_data(current_app._get_current_object())
 
     @app.context_processor

@@ -48,6 +48,13 @@ ACTION_LABELS = {
     "hotline.delete": "删除举报电话",
     "objection.file": "收到异议申请",
     "objection.update": "处理异议申请",
+    "bulletin.create": "录入工作通报",
+    "bulletin.edit": "修改草稿通报",
+    "bulletin.delete": "删除草稿通报",
+    "bulletin.submit": "提交审核通报",
+    "bulletin.send_back": "退回通报",
+    "bulletin.publish": "发布工作通报",
+    "bulletin.correct": "更正工作通报",
 }
 
 

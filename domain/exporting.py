@@ -68,8 +68,14 @@ def file_names(
 
 
 # --- cells ---------------------------------------------------------------------------
+# The one safe writer: every CSV and XLSX the site writes (record downloads, the
+# staff audit log, tables of figures) passes its cells through here. Text that a
+# spreadsheet would run as a formula is neutralised in CSV, and XLSX cells are
+# written as typed strings, never as formulas.
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+SHEET_TITLE_LIMIT = 31  # Excel's limit
+_SHEET_TITLE_UNSAFE = re.compile(r"[\\/?*\[\]:\x00-\x1f\x7f]+")
 
 
 def safe_cell(text: str) -> str:
@@ -77,7 +83,8 @@ def safe_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
-def cell_text(value: Any) -> str:
+def plain_text(value: Any) -> str:
+    """A value as the text a person reads (lists joined with 、), not yet made safe."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -85,17 +92,58 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float):
         return amount_text(Decimal(str(value)))
     if isinstance(value, (list, tuple)):
-        return "、".join(str(item) for item in value)
+        return "、".join(plain_text(item) for item in value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
-    return safe_cell(str(value))
+    return str(value)
+
+
+def cell_text(value: Any) -> str:
+    """A CSV cell: the text, neutralised if a spreadsheet would take it for a formula
+    (every kind of value, lists of names included)."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)  # a number is data, even a negative one
+    if isinstance(value, float):
+        return plain_text(value)
+    return safe_cell(plain_text(value))
 
 
 def spreadsheet_cell(value: Any) -> Any:
-    """Numbers stay numbers in a workbook, so amounts and counts can be summed."""
+    """Numbers stay numbers in a workbook, so amounts and counts can be summed;
+    everything else is neutralised text like a CSV cell (and written as a typed
+    string by ``xlsx_bytes``, so even an edited cell never runs)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     return cell_text(value)
+
+
+def sheet_title(title: str) -> str:
+    """A worksheet name Excel accepts: none of ``\\ / ? * [ ] :``, no control
+    characters, no apostrophe at either end, at most 31 characters."""
+    cleaned = _SHEET_TITLE_UNSAFE.sub("_", title).strip().strip("'")[:SHEET_TITLE_LIMIT].strip().strip("'")
+    return cleaned or "数据"
+
+
+def table_csv_chunks(header: list[str], table: Iterable[list[Any]], chunk_rows: int = 500) -> Iterator[bytes]:
+    """Any table as a CSV file in pieces (UTF-8 with a BOM for Excel), every cell
+    through ``cell_text``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([cell_text(label) for label in header])
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    pending = 0
+    for row in table:
+        writer.writerow([cell_text(value) for value in row])
+        pending += 1
+        if pending >= chunk_rows:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    if pending:
+        yield buffer.getvalue().encode("utf-8")
 
 
 def rows(
@@ -108,25 +156,11 @@ def rows(
 def csv_chunks(
     fields: tuple[Field, ...], records: Iterable[Any], url_of: UrlOf, chunk_rows: int = 500
 ) -> Iterator[bytes]:
-    """A CSV file in pieces: UTF-8 with a BOM so Excel reads the Chinese, the
-    Chinese headers first, then ``chunk_rows`` rows at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([field.label for field in fields])
-    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    pending = 0
-    for row in rows(fields, records, url_of):
-        writer.writerow(row)
-        pending += 1
-        if pending >= chunk_rows:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-            pending = 0
-    if pending:
-        yield buffer.getvalue().encode("utf-8")
+    """A CSV file of records in pieces: the Chinese headers first, then
+    ``chunk_rows`` rows at a time."""
+    return table_csv_chunks(
+        [field.label for field in fields], rows(fields, records, url_of, cell=lambda v: v), chunk_rows
+    )
 
 
 def json_chunks(
@@ -150,14 +184,25 @@ def json_chunks(
     yield b"]}"
 
 
-def xlsx_bytes(fields: tuple[Field, ...], records: Iterable[Any], url_of: UrlOf, sheet_title: str) -> bytes:
-    """An XLSX workbook (write-only mode, so memory stays flat)."""
+def xlsx_bytes(fields: tuple[Field, ...], records: Iterable[Any], url_of: UrlOf, sheet_name: str) -> bytes:
+    """An XLSX workbook (write-only mode, so memory stays flat). Text cells are typed
+    strings, neutralised as in CSV: ``=HYPERLINK(…)`` is shown, never run."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31] or "数据")
-    sheet.append([field.label for field in fields])
-    for row in rows(fields, records, url_of, cell=spreadsheet_cell):
+    sheet = workbook.create_sheet(title=sheet_title(sheet_name))
+
+    def typed(value: Any) -> Any:
+        value = spreadsheet_cell(value)
+        if not isinstance(value, str):
+            return value
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl would make a text starting with "=" a formula
+        return cell
+
+    sheet.append([typed(field.label) for field in fields])
+    for row in rows(fields, records, url_of, cell=typed):
         sheet.append(row)
     out = io.BytesIO()
     workbook.save(out)

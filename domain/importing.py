@@ -228,7 +228,7 @@ def import_records(
             report, problem="保存时发现批次编号已被另一个批次使用，请改正标题后重新导入", problem_field="title"
         )
     if publish and update_index:
-        publishing.apply_search_outbox()
+        publishing.update_search_index()
     return ImportResult(report, batch=batch)
 
 

@@ -6,11 +6,45 @@ Chinese message, which ``blueprints.errors`` answers with 400 everywhere."""
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping
+import re
+from collections.abc import Container, Iterable, Mapping
+from typing import Any
 
 
 class ParameterError(ValueError):
     """A query parameter that cannot be understood; ``str(error)`` is the message."""
+
+
+# Control characters have no place in anything a person types: NUL is refused by
+# PostgreSQL outright, the others hide text or break files. Line breaks and tabs
+# are allowed in form fields and JSON (a textarea), nowhere in a path or a query.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER_MESSAGE = "请求中含有不允许的控制字符（如 NUL），没有处理。请删除这些字符后再试。"
+
+
+def has_control_character(text: str, *, line_breaks_allowed: bool = False) -> bool:
+    return bool((_CONTROL_IN_TEXT if line_breaks_allowed else _CONTROL).search(text))
+
+
+def any_control_character(values: Iterable[Any], *, line_breaks_allowed: bool = False) -> bool:
+    """Whether any string in ``values`` (nested lists and dicts, keys included)
+    holds a control character."""
+    for value in values:
+        if isinstance(value, str):
+            if has_control_character(value, line_breaks_allowed=line_breaks_allowed):
+                return True
+            continue
+        nested: Iterable[Any]
+        if isinstance(value, dict):
+            nested = [*value.keys(), *value.values()]
+        elif isinstance(value, (list, tuple)):
+            nested = value
+        else:
+            continue
+        if any_control_character(nested, line_breaks_allowed=line_breaks_allowed):
+            return True
+    return False
 
 
 def text_param(args: Mapping[str, str], name: str) -> str:

@@ -1,5 +1,6 @@
-"""Publishing and what follows it. Every change to what is public writes its
-search outbox entries in the same transaction; the index follows after commit."""
+"""Publishing and what follows it. Every change to what is public appends its
+entries to the search change log in the same transaction; the indexes follow
+the log after the commit."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from sqlalchemy import func, insert, literal, select, update
 from domain import audit, clock
 from domain.import_storage import CASE_FIELDS, LISTING_FIELDS
 from extensions import db
-from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchOutbox, User
+from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchChange, User
 from models.batch import KIND_CASES
 from models.common import utcnow
-from search_index import apply_outbox
+from search_index import IndexBusy, IndexDamaged, sync
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,10 @@ def record_model(kind: str) -> type[Case] | type[Listing]:
 
 
 def enqueue_batch(batch: Batch) -> None:
-    """Outbox entries for every record of a batch, in one statement."""
+    """Change-log entries for every record of a batch, in one statement."""
     model = record_model(batch.kind)
     db.session.execute(
-        insert(SearchOutbox).from_select(
+        insert(SearchChange).from_select(
             ["record_kind", "record_id", "created_at"],
             select(literal(model.kind), model.id, literal(utcnow())).where(model.batch_id == batch.id),
         )
@@ -40,7 +41,7 @@ def enqueue_batch(batch: Batch) -> None:
 
 
 def enqueue_record(record: Case | Listing) -> None:
-    db.session.add(SearchOutbox(record_kind=record.kind, record_id=record.id))
+    db.session.add(SearchChange(record_kind=record.kind, record_id=record.id))
 
 
 def next_batch_number(kind: str, year: int) -> int:
@@ -52,7 +53,7 @@ def next_batch_number(kind: str, year: int) -> int:
 
 def publish_batch(batch: Batch, *, published_by_id: int | None = None, published_on=None) -> None:
     """Make a batch and all its records public together (the caller commits, then
-    calls ``apply_search_outbox``)."""
+    lets the search follow: ``update_search_index``)."""
     if batch.status not in ("draft", "submitted"):
         raise PublishingError("只有草稿或待审核的批次可以发布")
     model = record_model(batch.kind)
@@ -74,20 +75,25 @@ def publish_batch(batch: Batch, *, published_by_id: int | None = None, published
     enqueue_batch(batch)
 
 
-def apply_search_outbox() -> None:
-    """Bring the search index up to date after a commit. A failure here is logged,
-    never raised: the entries stay in the outbox and ``flask search sync`` (or the
-    next change) applies them."""
+def update_search_index() -> None:
+    """Bring this machine's search index up to date with the change log after a
+    commit; a site that has never had an index gets one built from the database.
+    A failure here is logged, never raised: the entries stay in the log and the
+    next update (or ``flask search sync``) applies them."""
     try:
-        apply_outbox()
+        sync(build_missing=True)
+    except IndexDamaged as problem:
+        log.warning("search index not updated (%s): run flask search reindex", problem)
+    except IndexBusy as busy:  # another process is applying the log: it takes these entries too
+        log.info("search index not updated here: %s", busy)
     except Exception:  # the database change has been committed; the index catches up later
-        log.exception("search index update failed; entries stay in the outbox")
+        log.exception("search index update failed; the entries stay in the change log")
 
 
 # --- the staff workflow -------------------------------------------------------------
 # Each function below changes the current transaction only: it checks the rules,
-# makes the change, writes the audit event and the search outbox entries. The caller
-# commits, then calls ``apply_search_outbox``.
+# makes the change, writes the audit event and the search change-log entries. The
+# caller commits, then lets the search follow.
 
 LISTING_STATE_FIELDS = (
     "status",

@@ -21,7 +21,7 @@ from stdnum.cn import uscc
 
 from domain import clock, importing
 from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, validate_table
-from domain.publishing import apply_search_outbox
+from domain.publishing import update_search_index
 from domain.spreadsheets import Table
 from domain.validation import CREDIT_CODE_ALPHABET
 from extensions import db
@@ -32,7 +32,7 @@ from search_index import reindex
 FIRST_YEAR = 2020
 GENERATE_CHUNK = 20_000  # rows generated and validated at a time
 MAX_BATCH_RECORDS = 50_000  # a larger request is split into several batches
-REINDEX_ABOVE = 50_000  # more new records than this: rebuild the index instead of replaying the outbox
+REINDEX_ABOVE = 50_000  # more new records than this: rebuild the index instead of replaying the change log
 
 Progress = Callable[[int], None]
 
@@ -726,6 +726,11 @@ def load_sample_data(
     summary = f"已加载示例数据：{batches} 个批次，{loaded[KIND_CASES]} 件案件，{loaded[KIND_LISTINGS]} 条失信名单"
     if hotlines:
         summary += f"，{hotlines} 条举报投诉电话"
+    from domain.sample_reports import load_sample_bulletins
+
+    sample_bulletins = load_sample_bulletins()
+    if sample_bulletins:
+        summary += f"，{sample_bulletins} 份工作通报"
     return summary + "（均为虚构，标有“示例数据”）。"
 
 
@@ -735,10 +740,10 @@ def load_default_sample_data() -> str:
 
 
 def _update_search_index(new_records: int) -> None:
-    """Replaying a huge outbox entry by entry is slower than a rebuild, so a large
-    load rebuilds the index from the database (``reindex`` also clears the outbox
-    entries it covered and applies the rest)."""
+    """Replaying a huge change log entry by entry is slower than a rebuild, so a
+    large load rebuilds the index from the database; a small one applies the new
+    log entries (and builds the index of a site that never had one)."""
     if new_records > REINDEX_ABOVE:
         reindex()
         return
-    apply_search_outbox()
+    update_search_index()

@@ -2,18 +2,21 @@
 
 from models.audit import AuditEvent
 from models.batch import Batch
+from models.bulletin import Bulletin, BulletinValue
 from models.case import Case, CaseViolationType
 from models.enterprise import Enterprise
 from models.hotline import Hotline
 from models.listing import Listing, ListingPerson
 from models.objection import Objection
-from models.outbox import SearchOutbox
 from models.revision import RecordRevision
+from models.search_log import SearchChange, SearchLogPruned
 from models.user import User
 
 __all__ = [
     "AuditEvent",
     "Batch",
+    "Bulletin",
+    "BulletinValue",
     "Case",
     "CaseViolationType",
     "Enterprise",
@@ -22,6 +25,7 @@ __all__ = [
     "ListingPerson",
     "Objection",
     "RecordRevision",
-    "SearchOutbox",
+    "SearchChange",
+    "SearchLogPruned",
     "User",
 ]

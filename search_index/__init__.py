@@ -2,12 +2,12 @@
 
 The seam the rest of the site uses:
 
-- ``apply_outbox()`` — after a commit, bring the index up to date with the
-  records named in the search outbox (written in the same transaction as the
-  change);
-- ``reindex(progress)`` — rebuild from the database into a fresh directory and
-  swap it in atomically;
-- ``check()`` — does the index agree with the database?
+- ``sync()`` — bring this machine's index up to date with the search change
+  log (``changelog``: entries appended in the same transaction as each change,
+  never consumed, so every index follows them by sequence);
+- ``reindex(progress)`` — rebuild from the database into a fresh directory,
+  replay what arrived meanwhile and swap it in atomically;
+- ``check()`` — does the index agree with the log and the database?
 - ``search(q, filters, page, per_page, sort=…)`` — ids with their rank tiers,
   facet counts, suggestions; only records public today. The query language is
   ``syntax``; highlighting is the view's (``blueprints.highlight``).
@@ -24,7 +24,8 @@ warnings.filterwarnings(
     "ignore", category=DeprecationWarning, module=r".*[\\/]whoosh[\\/].*$", message=r"invalid escape sequence"
 )
 
-from search_index.indexer import CheckResult, IndexBusy, apply_outbox, check, reindex  # noqa: E402
+from search_index.changelog import IndexDamaged  # noqa: E402
+from search_index.indexer import CheckResult, IndexBusy, check, reindex, sync  # noqa: E402
 from search_index.query import SORTS, Filters, Outcome, search  # noqa: E402
 from search_index.syntax import QueryError  # noqa: E402
 
@@ -32,11 +33,12 @@ __all__ = [
     "CheckResult",
     "Filters",
     "IndexBusy",
+    "IndexDamaged",
     "Outcome",
     "QueryError",
     "SORTS",
-    "apply_outbox",
     "check",
     "reindex",
     "search",
+    "sync",
 ]

@@ -28,12 +28,18 @@ def _expected_documents() -> int:
 @search_group.command("reindex")
 def reindex_command() -> None:
     """Rebuild the index from the database (searches keep working meanwhile)."""
-    from search_index import reindex
+    from search_index import IndexBusy, reindex
 
     total = _expected_documents()
     started, cpu = time.monotonic(), time.process_time()
-    with click.progressbar(length=total, label="重建搜索索引", file=sys.stderr, show_pos=True, show_eta=True) as bar:
-        count = reindex(progress=bar.update)
+    try:
+        with click.progressbar(
+            length=total, label="重建搜索索引", file=sys.stderr, show_pos=True, show_eta=True
+        ) as bar:
+            count = reindex(progress=bar.update)
+    except IndexBusy as busy:
+        click.echo(f"未重建：{busy}", err=True)
+        sys.exit(2)
     elapsed, cpu = time.monotonic() - started, time.process_time() - cpu
     rate = count / elapsed if elapsed else 0
     click.echo(f"已重建搜索索引：{count} 条记录，用时 {elapsed:.1f} 秒（{rate:.0f} 条/秒；CPU 时间 {cpu:.1f} 秒）。")
@@ -41,19 +47,30 @@ def reindex_command() -> None:
 
 @search_group.command("sync")
 def sync_command() -> None:
-    """Apply pending index changes (after a crash or a failed update)."""
-    from models import SearchOutbox
-    from search_index import IndexBusy, apply_outbox
+    """Apply the change-log entries this machine's index has not applied yet."""
+    from search_index import IndexBusy, IndexDamaged, sync
+    from search_index.indexer import pending
 
-    pending = db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
-    db.session.rollback()
+    count = pending()
     try:
-        with click.progressbar(length=pending, label="同步搜索索引", file=sys.stderr, show_pos=True) as bar:
-            applied = apply_outbox(progress=bar.update)
+        with click.progressbar(length=count, label="同步搜索索引", file=sys.stderr, show_pos=True) as bar:
+            applied = sync(progress=bar.update)
     except IndexBusy as busy:
         click.echo(f"未同步：{busy}", err=True)
         sys.exit(2)
+    except IndexDamaged as damaged:
+        click.echo(f"未同步：{damaged}。请运行 flask --app app search reindex 重建。", err=True)
+        sys.exit(1)
     click.echo(f"已同步 {applied} 条索引变更。")
+
+
+@search_group.command("prune")
+def prune_command() -> None:
+    """Delete change-log entries older than SEARCH_LOG_RETENTION_DAYS."""
+    from search_index.changelog import prune, retention_days
+
+    deleted = prune()
+    click.echo(f"已清理 {deleted} 条超过 {retention_days():g} 天的索引变更日志。")
 
 
 @search_group.command("check")

@@ -1,10 +1,12 @@
-"""Writing the index: where it lives, the one writer, the outbox, rebuilds and
-the consistency check.
+"""Writing the index: where it lives, the one writer, following the change log,
+rebuilds and the consistency check.
 
 Layout: ``SEARCH_INDEX_DIR/CURRENT`` names the live index directory
-(``SEARCH_INDEX_DIR/ix-…``). A rebuild writes a fresh directory and replaces
-CURRENT with ``os.replace`` (atomic), so searches keep working during a rebuild
-and never see a half-built index.
+(``SEARCH_INDEX_DIR/ix-…``). A rebuild writes a fresh directory (marked
+``BUILDING`` until it is complete) and replaces CURRENT with ``os.replace``
+(atomic), so searches keep working during a rebuild and never see a half-built
+index. Each directory's ``APPLIED`` file says which change-log entries it has
+applied (``changelog``); an index is never created empty behind anyone's back.
 
 Whoosh 2.7.4 hazards handled here: one ``SegmentWriter`` at a time, taken with a
 timeout (``AsyncWriter``/``BufferedWriter`` lose writes or keep the lock under
@@ -26,7 +28,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import delete, func, select
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
@@ -35,7 +36,17 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import MERGE_SMALL
 
 from extensions import db
-from models import SearchOutbox
+from search_index.changelog import (
+    IndexDamaged,
+    advance,
+    behind,
+    last_sequence,
+    pending_count,
+    read_applied,
+    read_entries,
+    start_point,
+    write_applied,
+)
 from search_index.documents import (
     KINDS,
     LISTING,
@@ -52,8 +63,9 @@ log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 INDEX_NAME = "gongshi"
-OUTBOX_CHUNK = 5000
-COMMIT_EVERY = 100_000  # documents per commit when applying a very large outbox
+BUILDING = "BUILDING"  # in a directory while a rebuild writes it
+LOG_CHUNK = 5000
+COMMIT_EVERY = 100_000  # documents per commit when applying a very large number of log entries
 DEFAULT_WRITER_TIMEOUT = 10.0
 MERGE_LIMIT = 20_000  # documents: larger segments are never merged by an update
 
@@ -112,6 +124,8 @@ def _new_dir(root: str) -> str:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     path = os.path.join(root, f"ix-{stamp}-{uuid.uuid4().hex[:6]}")
     os.makedirs(path)
+    with open(os.path.join(path, BUILDING), "w", encoding="utf-8") as handle:
+        handle.write(str(os.getpid()))
     whoosh_index.create_in(path, make_schema(), indexname=INDEX_NAME)
     with open(_version_path(path), "w", encoding="utf-8") as handle:
         handle.write(str(SCHEMA_VERSION))
@@ -139,20 +153,6 @@ def schema_version(directory: str) -> int:
             return int(handle.read().strip() or 0)
     except (FileNotFoundError, ValueError):
         return 0
-
-
-def ensure_index() -> str:
-    """The live index directory, creating an empty index if there is none."""
-    root = index_root()
-    path = current_dir(root)
-    if path is None:
-        os.makedirs(root, exist_ok=True)
-        with _root_lock(root):
-            path = current_dir(root)
-            if path is None:
-                path = _new_dir(root)
-                _point_current(root, path)
-    return path
 
 
 @contextmanager
@@ -262,7 +262,23 @@ def ensure_match_files(directory: str, ix, segments) -> None:
             reader.close()
 
 
-# --- applying the outbox --------------------------------------------------------------
+# --- following the change log ---------------------------------------------------------
+
+
+@contextmanager
+def _apply_lock(directory: str, timeout: float) -> Iterator[None]:
+    """The one process applying log entries to a directory: it holds this from
+    reading APPLIED to writing it back, around the Whoosh writer."""
+    lock = FileStorage(directory).lock("gongshi_APPLY")
+    deadline = time.monotonic() + timeout
+    while not lock.acquire(blocking=False):
+        if time.monotonic() >= deadline:
+            raise IndexBusy("搜索索引正在被另一个进程写入，请稍后再试")
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _write_changes(writer, kind: str, ids: list[int], rules: NameRules, fresh: bool) -> int:
@@ -277,148 +293,180 @@ def _write_changes(writer, kind: str, ids: list[int], rules: NameRules, fresh: b
     return len(documents) + len(gone)
 
 
-def apply_outbox(timeout: float | None = None, progress: Callable[[int], None] | None = None) -> int:
-    """Apply pending outbox entries to the live index (creating it if needed):
-    re-read each record, upsert its document if it is publicly indexable, else
-    delete it; then delete the applied entries. Idempotent, so a crash at any
-    point is repaired by running it again (``flask search sync``). Returns the
-    number of entries applied."""
-    if db.session.scalar(select(SearchOutbox.id).limit(1)) is None:
-        return 0
-    for _attempt in range(3):
-        try:
-            return _apply_outbox(ensure_index(), timeout, progress)
-        except _Swapped:
-            continue  # a rebuild replaced the index while we waited: apply to the new one
-    raise IndexBusy("搜索索引正在重建，请稍后再试")
-
-
-class _Swapped(Exception):
-    pass
-
-
-def _apply_outbox(path: str, timeout: float | None, progress: Callable[[int], None] | None) -> int:
+def apply_pending(path: str, timeout: float | None = None, progress: Callable[[int], None] | None = None) -> int:
+    """Apply the log entries ``path`` has not applied yet: re-read each record,
+    upsert its document if it is publicly indexable, else delete it; commit;
+    then record the applied sequence (a crash in between only applies the same
+    entries again). Returns the number of entries applied."""
+    timeout = writer_timeout() if timeout is None else timeout
     rules = NameRules.from_config(current_app.config)
-    ix = open_index(path)
-    applied = 0
-    last_id = 0
-    while True:
-        written = 0
-        entry_ids: list[int] = []
-        with index_writer(ix, timeout=timeout) as writer:
-            if current_dir() != path:
-                raise _Swapped
-            fresh = ix.doc_count_all() == 0  # nothing to replace: skip the per-key deletes
-            while written < COMMIT_EVERY:
-                entries = db.session.execute(
-                    select(SearchOutbox.id, SearchOutbox.record_kind, SearchOutbox.record_id)
-                    .where(SearchOutbox.id > last_id)
-                    .order_by(SearchOutbox.id)
-                    .limit(OUTBOX_CHUNK)
-                ).all()
-                if not entries:
-                    break
-                last_id = entries[-1].id
-                entry_ids.extend(e.id for e in entries)
-                by_kind: dict[str, set[int]] = {kind: set() for kind in KINDS}
-                for entry in entries:
-                    by_kind.setdefault(entry.record_kind, set()).add(entry.record_id)
-                for kind in KINDS:
-                    if by_kind[kind]:
-                        written += _write_changes(writer, kind, sorted(by_kind[kind]), rules, fresh)
-                if progress:
-                    progress(len(entries))
-                db.session.rollback()  # end the read transaction; keep memory flat
-        # The index is committed: only now may the entries go.
-        _delete_entries(entry_ids)
-        applied += len(entry_ids)
-        if written < COMMIT_EVERY:
+    applied_total = 0
+    with _apply_lock(path, timeout):
+        state = read_applied(path)
+        if state is None or schema_version(path) != SCHEMA_VERSION:
+            raise IndexDamaged("搜索索引已损坏或版本过旧")
+        if not read_entries(state, 1):
+            db.session.rollback()
+            return 0
+        ix = open_index(path)
+        while True:
+            written = 0
+            with index_writer(ix, timeout=timeout) as writer:
+                fresh = ix.doc_count_all() == 0  # nothing to replace: skip the per-key deletes
+                while written < COMMIT_EVERY:
+                    entries = read_entries(state, LOG_CHUNK)
+                    if not entries:
+                        break
+                    state = advance(state, [entry.id for entry in entries])
+                    by_kind: dict[str, set[int]] = {kind: set() for kind in KINDS}
+                    for entry in entries:
+                        by_kind.setdefault(entry.record_kind, set()).add(entry.record_id)
+                    for kind in KINDS:
+                        if by_kind[kind]:
+                            written += _write_changes(writer, kind, sorted(by_kind[kind]), rules, fresh)
+                    applied_total += len(entries)
+                    if progress:
+                        progress(len(entries))
+                    db.session.rollback()  # end the read transaction; keep memory flat
+            # The index is committed: only now may the directory claim the entries.
+            write_applied(path, state)
+            if written < COMMIT_EVERY:
+                return applied_total
+
+
+def live_dir() -> str:
+    """The live index directory; ``IndexDamaged`` if there is none."""
+    path = current_dir()
+    if path is None:
+        raise IndexDamaged("搜索索引不存在")
+    return path
+
+
+def never_built(root: str | None = None) -> bool:
+    """No index was ever made here (no CURRENT file): a new site."""
+    return not os.path.exists(os.path.join(root or index_root(), CURRENT))
+
+
+def sync(
+    timeout: float | None = None, progress: Callable[[int], None] | None = None, build_missing: bool = False
+) -> int:
+    """Bring the live index up to date with the change log. An index that fell
+    behind the log's retention is rebuilt; with ``build_missing``, so is the
+    index of a site that never had one. ``IndexDamaged`` if the index is missing
+    or damaged: it is never replaced by an empty one (`search reindex`)."""
+    if build_missing and never_built():
+        with contextlib.suppress(IndexBusy):  # another process is building it
+            reindex()
+        return 0
+    with current_app.app_context():  # a session of its own: the caller's objects stay as they were
+        return _sync(timeout, progress)
+
+
+def _sync(timeout: float | None, progress: Callable[[int], None] | None) -> int:
+    for _attempt in range(3):
+        path = live_dir()
+        state = read_applied(path)
+        if state is not None and behind(state):
+            log.warning("search index %s is behind the pruned change log: rebuilding", path)
+            reindex()
+            return 0
+        applied = apply_pending(path, timeout, progress)
+        if current_dir() == path:
             return applied
+        # A rebuild swapped the index meanwhile: bring the new one up to date too.
+    return 0
 
 
-def _delete_entries(entry_ids: list[int]) -> None:
-    for start in range(0, len(entry_ids), OUTBOX_CHUNK):
-        chunk = entry_ids[start : start + OUTBOX_CHUNK]
-        if chunk[-1] - chunk[0] + 1 == len(chunk):  # contiguous: a cheap range delete
-            statement = delete(SearchOutbox).where(SearchOutbox.id.between(chunk[0], chunk[-1]))
-        else:
-            statement = delete(SearchOutbox).where(SearchOutbox.id.in_(chunk))
-        db.session.execute(statement.execution_options(synchronize_session=False))
-        db.session.commit()
+def pending(path: str | None = None) -> int:
+    """Log entries the live (or given) index has not applied."""
+    path = path or current_dir()
+    state = read_applied(path) if path else None
+    if state is None:
+        return 0
+    count = pending_count(state)
+    db.session.rollback()
+    return count
 
 
 # --- rebuild --------------------------------------------------------------------------
 
 
-def reindex(progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index from the database into a fresh directory, swap
-    it in atomically, then catch up with what changed meanwhile. Returns the
-    number of documents indexed."""
-    root = index_root()
-    # The entries visible now name changes committed before the build reads the
-    # records, so the build covers them; one still in flight is not visible
-    # here, stays in the outbox and is applied by the catch-up below.
-    covered = _outbox_ranges()
-    rules = NameRules.from_config(current_app.config)
-    path = _new_dir(root)
-    count = 0
+@contextmanager
+def _rebuild_lock(root: str) -> Iterator[None]:
+    lock = FileStorage(root).lock("gongshi_REBUILD")
+    if not lock.acquire(blocking=False):
+        raise IndexBusy("另一个进程正在重建搜索索引")
     try:
-        ix = open_index(path)
-        # A fresh index has no other writer; two processors share the work.
-        with index_writer(ix, timeout=0, limitmb=256) as writer:
-            for kind in KINDS:
-                for document in iter_all_documents(kind, rules):
-                    writer.add_document(**document)
-                    count += 1
-                    if progress and count % 1000 == 0:
-                        progress(1000)
-        if progress and count % 1000:
-            progress(count % 1000)
-        with _root_lock(root):
-            old = current_dir(root)
-            if old:
-                # Hold the old index's writer lock across the swap: a writer
-                # there finishes first, and none starts there afterwards.
-                try:
-                    old_writer = open_index(old).writer(timeout=max(writer_timeout(), 60.0), delay=0.05)
-                except LockError:
-                    raise IndexBusy("旧索引一直被占用，未替换；请稍后重试") from None
-                try:
-                    _point_current(root, path)
-                finally:
-                    old_writer.cancel()
-            else:
+        yield
+    finally:
+        lock.release()
+
+
+def rebuilding(root: str | None = None) -> bool:
+    """Is a rebuild running now (in any process on this machine)?"""
+    root = root or index_root()
+    if not os.path.isdir(root):
+        return False
+    lock = FileStorage(root).lock("gongshi_REBUILD")
+    if lock.acquire(blocking=False):
+        lock.release()
+        return False
+    return True
+
+
+def _remove_partial_dirs(root: str) -> None:
+    """Directories a killed rebuild left behind (still marked as building)."""
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if name.startswith("ix-") and os.path.exists(os.path.join(path, BUILDING)):
+            log.warning("removing the partial index directory %s of an interrupted rebuild", path)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def reindex(progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild the whole index from the database into a fresh directory: note
+    the log sequence first, build, replay what arrived meanwhile, swap it in
+    atomically, replay again. Nothing committed during the build is lost.
+    Returns the number of documents indexed. Runs in a session of its own: the
+    caller's objects stay as they were."""
+    root = index_root()
+    os.makedirs(root, exist_ok=True)
+    with current_app.app_context(), _rebuild_lock(root):
+        _remove_partial_dirs(root)
+        # Every entry visible now names a change committed before the build
+        # reads the records, so the build covers it; an entry in flight is
+        # a hole of the start point and is replayed when it appears.
+        start = start_point()
+        rules = NameRules.from_config(current_app.config)
+        path = _new_dir(root)
+        count = 0
+        try:
+            ix = open_index(path)
+            # A fresh index has no other writer; two processors share the work.
+            with index_writer(ix, timeout=0, limitmb=256) as writer:
+                for kind in KINDS:
+                    for document in iter_all_documents(kind, rules):
+                        writer.add_document(**document)
+                        count += 1
+                        if progress and count % 1000 == 0:
+                            progress(1000)
+            if progress and count % 1000:
+                progress(count % 1000)
+            db.session.rollback()
+            write_applied(path, start)
+            apply_pending(path, timeout=0)  # what was committed during the build
+            os.remove(os.path.join(path, BUILDING))
+            with _root_lock(root):
                 _point_current(root, path)
-    except BaseException:
-        shutil.rmtree(path, ignore_errors=True)
-        raise
-    _delete_ranges(covered)
-    apply_outbox()
-    _remove_old_dirs(root, keep={os.path.basename(path)})
+        except BaseException:
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        # Followers now write to the new directory; catch up with what came
+        # during the swap (they may be doing the same: harmless).
+        with contextlib.suppress(IndexBusy):
+            apply_pending(path)
+        _remove_old_dirs(root, keep={os.path.basename(path)})
     return count
-
-
-def _outbox_ranges() -> list[tuple[int, int]]:
-    """The ids of the outbox entries visible now, as (first, last) runs."""
-    ranges: list[tuple[int, int]] = []
-    for entry_id in db.session.scalars(select(SearchOutbox.id).order_by(SearchOutbox.id)).yield_per(20000):
-        if ranges and ranges[-1][1] == entry_id - 1:
-            ranges[-1] = (ranges[-1][0], entry_id)
-        else:
-            ranges.append((entry_id, entry_id))
-    db.session.rollback()
-    return ranges
-
-
-def _delete_ranges(ranges: list[tuple[int, int]]) -> None:
-    for start in range(0, len(ranges), 500):
-        for first, last in ranges[start : start + 500]:
-            db.session.execute(
-                delete(SearchOutbox)
-                .where(SearchOutbox.id.between(first, last))
-                .execution_options(synchronize_session=False)
-            )
-        db.session.commit()
 
 
 def _remove_old_dirs(root: str, keep: set[str]) -> None:
@@ -443,11 +491,16 @@ class CheckResult:
     missing: dict[str, list[int]] = field(default_factory=dict)  # public in the DB, absent from the index
     extra: dict[str, list[int]] = field(default_factory=dict)  # in the index, not public in the DB
     duplicates: list[str] = field(default_factory=list)
-    pending: int = 0  # outbox entries not yet applied
+    applied: int = 0  # the log sequence the index has applied
+    latest: int = 0  # the log's newest sequence
+    pending: int = 0  # log entries not yet applied
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = [f"索引文档 {self.documents} 条，数据库中应索引的记录 {self.expected} 条。"]
+        lines = [
+            f"索引文档 {self.documents} 条，数据库中应索引的记录 {self.expected} 条。",
+            f"变更日志序号：索引已应用至 {self.applied}，日志最新为 {self.latest}。",
+        ]
         for kind, ids in self.missing.items():
             if ids:
                 lines.append(f"缺少或过时 {len(ids)} 条 {kind}：{ids[:10]}{' …' if len(ids) > 10 else ''}")
@@ -459,7 +512,7 @@ class CheckResult:
         if self.duplicates:
             lines.append(f"重复文档 {len(self.duplicates)} 个：{self.duplicates[:10]}")
         if self.pending:
-            lines.append(f"待处理的索引变更 {self.pending} 条（运行 flask search sync）")
+            lines.append(f"尚未应用的索引变更 {self.pending} 条（运行 flask search sync）")
         lines.extend(self.problems)
         lines.append(
             "索引与数据库一致。" if self.ok else "索引与数据库不一致：运行 flask search sync 或 flask search reindex。"
@@ -468,32 +521,47 @@ class CheckResult:
 
 
 def check() -> CheckResult:
-    """Compare the indexed (kind, id, revision) with the indexable records."""
+    """Compare by sequence (what the index has applied against the log) and by
+    content (the indexed (kind, id, revision) against the indexable records)."""
     result = CheckResult(ok=False)
-    result.pending = db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+    result.latest = last_sequence()
+    path = current_dir()
+    state = read_applied(path) if path else None
+    if state is not None:
+        result.applied = state.seq
+        result.pending = pending_count(state)
+        if behind(state):
+            result.problems.append("索引落后于已清理的变更日志（运行 flask search reindex）")
     expected = {kind: indexable_revisions(kind) for kind in KINDS}
     result.expected = sum(len(ids) for ids in expected.values())
-    path = current_dir()
     indexed: dict[str, dict[int, int]] = {kind: {} for kind in KINDS}
     if path is None:
-        result.problems.append("搜索索引尚未建立（运行 flask search reindex）")
+        result.problems.append("搜索索引不存在（运行 flask search reindex）")
     else:
+        if state is None:
+            result.problems.append(
+                "索引目录缺少已应用的变更序号（APPLIED），无法判断是否最新（运行 flask search reindex）"
+            )
         version = schema_version(path)
         if version != SCHEMA_VERSION:
             result.problems.append(
                 f"索引结构版本为 {version}，当前版本为 {SCHEMA_VERSION}（运行 flask search reindex）"
             )
-        with open_index(path).searcher() as searcher:
-            for fields in searcher.all_stored_fields():
-                kind, _, record_id = fields["key"].partition(":")
-                if int(record_id) in indexed.setdefault(kind, {}):
-                    result.duplicates.append(fields["key"])
-                indexed[kind][int(record_id)] = fields.get("rev", 0)
-                result.documents += 1
+        try:
+            with open_index(path).searcher() as searcher:
+                for fields in searcher.all_stored_fields():
+                    kind, _, record_id = fields["key"].partition(":")
+                    if int(record_id) in indexed.setdefault(kind, {}):
+                        result.duplicates.append(fields["key"])
+                    indexed[kind][int(record_id)] = fields.get("rev", 0)
+                    result.documents += 1
+        except Exception as problem:  # a damaged directory: report it, do not crash
+            result.problems.append(f"索引无法读取：{type(problem).__name__}（运行 flask search reindex）")
     for kind in KINDS:
         have, want = indexed.get(kind, {}), expected[kind]
         result.missing[kind] = sorted(i for i, rev in want.items() if have.get(i) != rev)
         result.extra[kind] = sorted(set(have) - set(want))
+    db.session.rollback()
     result.ok = not (
         any(result.missing.values())
         or any(result.extra.values())

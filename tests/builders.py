@@ -11,7 +11,7 @@ from flask import current_app
 from stdnum.cn import uscc
 
 from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, check_file, store_batch
-from domain.publishing import apply_search_outbox, publish_batch
+from domain.publishing import publish_batch, update_search_index
 from extensions import db
 
 
@@ -82,5 +82,5 @@ def load(kind: str, rows: list[dict[str, Any]], *, title: str = "2025年第一�
     if publish:
         publish_batch(batch, published_on=dt.date(2025, 7, 1))
     db.session.commit()
-    apply_search_outbox()
+    update_search_index()
     return batch

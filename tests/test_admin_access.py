@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 import blueprints.admin as admin_blueprint
-from domain import accounts
+from domain import accounts, bulletins
 from domain.accounts import SourceThrottle
 from extensions import db
 from models import AuditEvent, Batch, Case, Hotline, Listing, Objection, User
@@ -44,8 +45,20 @@ def world(app, fast_hashing):
         contact_key="13931000000", reason="列入日期有误，请核实。", source_key="x",
     )  # fmt: skip
     db.session.add(objection)
+    bulletin_ids = {}
+    for state, year in (("draft", 2024), ("submitted", 2025), ("published", 2023)):
+        bulletin = bulletins.create_bulletin(
+            year=year, month_from=1, month_to=11, values=[(bulletins.DEFAULT_INDICATORS[0], Decimal(5))], authority="局"
+        )
+        bulletin.created_by_id = users["editor"].id
+        if state != "draft":
+            bulletins.submit(bulletin, users["editor"])
+        if state == "published":
+            bulletins.publish(bulletin, None, four_eyes=False)
+        bulletin_ids[f"{state}_bulletin"] = bulletin.id
     db.session.commit()
     ids = {
+        **bulletin_ids,
         "draft": draft.id,
         "submitted": submitted.id,
         "published": published.id,
@@ -145,6 +158,31 @@ ROUTES = [
     ("admin.objection_list", "GET", "/admin/objections", None, PUB),
     ("admin.objection", "GET", "/admin/objections/{objection}", None, PUB),
     ("admin.objection", "POST", "/admin/objections/{objection}", {"status": "in_progress", "reply": ""}, PUB),
+    ("admin.bulletins_list", "GET", "/admin/bulletins", None, ALL),
+    ("admin.bulletin_new", "GET", "/admin/bulletins/new", None, ALL),
+    (
+        "admin.bulletin_new",
+        "POST",
+        "/admin/bulletins/new",
+        {"year": "2026", "month_from": "1", "month_to": "10", "value-1": "9"},
+        ALL,
+    ),
+    ("admin.bulletin_upload", "GET", "/admin/bulletins/upload", None, ALL),
+    ("admin.bulletin_upload", "POST", "/admin/bulletins/upload", {"year": "2026", "months": "1-10"}, ALL),
+    ("admin.bulletin", "GET", "/admin/bulletins/{draft_bulletin}", None, ALL),
+    ("admin.bulletin_edit", "GET", "/admin/bulletins/{draft_bulletin}/edit", None, ALL),
+    (
+        "admin.bulletin_edit",
+        "POST",
+        "/admin/bulletins/{draft_bulletin}/edit",
+        {"year": "2024", "month_from": "1", "month_to": "11", "value-1": "6"},
+        ALL,
+    ),
+    ("admin.bulletin_edit", "GET", "/admin/bulletins/{published_bulletin}/edit", None, PUB),
+    ("admin.bulletin_submit", "POST", "/admin/bulletins/{draft_bulletin}/submit", {}, ALL),
+    ("admin.bulletin_delete", "POST", "/admin/bulletins/{draft_bulletin}/delete", {}, ALL),
+    ("admin.bulletin_send_back", "POST", "/admin/bulletins/{submitted_bulletin}/send-back", {"comment": "请核对"}, PUB),
+    ("admin.bulletin_publish", "POST", "/admin/bulletins/{submitted_bulletin}/publish", {}, PUB),
     ("admin.logout", "POST", "/admin/logout", {}, ALL),
     ("admin.own_password", "GET", "/admin/password", None, ALL),
     (

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.accounts import create_user
-from domain.publishing import apply_search_outbox, correct_record, record_fields, withdraw_record
+from domain.publishing import correct_record, record_fields, update_search_index, withdraw_record
 from extensions import db
 from models import Case, Listing
 from tests.builders import case_row, credit_code, listing_row, load
@@ -151,14 +151,14 @@ def test_changes_feed_tells_corrections_and_hides_what_is_gone(data, client, sta
     case = db.session.scalar(select(Case).where(Case.enterprise_name == "兰州示例安宁物流有限公司"))
     correct_record(case, {**record_fields(case), "workers_involved": 13}, "涉及人数有误", staff)
     db.session.commit()
-    apply_search_outbox()
+    update_search_index()
     root = parse(client.get("/feeds/changes.atom"))
     assert "更正：兰州示例安宁物流有限公司" in titles(root) and "涉及人数有误" in text_of(root)
     assert "【已更正】涉及人数有误" in text_of(parse(client.get("/cases.atom")))
 
     withdraw_record(case, "公布有误", staff)
     db.session.commit()
-    apply_search_outbox()
+    update_search_index()
     root = parse(client.get("/feeds/changes.atom"))
     text = text_of(root)
     assert "兰州示例安宁物流有限公司" not in text and "涉及人数有误" not in text and "公布有误" not in text

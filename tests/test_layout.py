@@ -58,6 +58,7 @@ def test_the_areas_are_known():
         "objections",
         "discovery",
         "statistics",
+        "bulletins",
     }
 
 

@@ -201,10 +201,10 @@ def test_sample_banner(app):
     assert sample_data_shown()
 
 
-@pytest.mark.parametrize("reindex_above", [10_000, 5], ids=["outbox", "rebuild"])
+@pytest.mark.parametrize("reindex_above", [10_000, 5], ids=["log", "rebuild"])
 def test_search_index_agrees_after_loading(app, monkeypatch, reindex_above):
-    """Small loads replay the outbox; large ones rebuild the index. Either way the
-    index agrees with the database and the outbox is empty."""
+    """Small loads apply the change log; large ones rebuild the index. Either way the
+    index agrees with the database and nothing is pending."""
     from search_index import check
 
     monkeypatch.setattr(sample_data, "REINDEX_ABOVE", reindex_above)

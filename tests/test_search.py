@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from blueprints.highlight import highlight, snippet
 from domain.accounts import create_user
-from domain.publishing import apply_search_outbox, correct_record, record_fields, withdraw_record
+from domain.publishing import correct_record, record_fields, update_search_index, withdraw_record
 from extensions import db
 from models import Case, Listing
 from search_index import Filters, QueryError, search
@@ -275,7 +275,7 @@ def test_a_withdrawn_record_disappears_at_once(cases, staff):
     record = cases[NAMES[3]]
     withdraw_record(record, "发布有误", staff)
     db.session.commit()
-    apply_search_outbox()
+    update_search_index()
     assert search("新恒").total == 0
 
 
@@ -283,13 +283,13 @@ def test_a_corrected_record_is_found_by_its_new_name_only(cases, staff):
     record = cases[NAMES[5]]
     correct_record(record, {**record_fields(record), "enterprise_name": "兰州宏图餐饮有限公司"}, "名称有误", staff)
     db.session.commit()
-    apply_search_outbox()
+    update_search_index()
     assert names(search("宏图")) == ["兰州宏图餐饮有限公司"]
     assert search("宏远").total == 0
 
 
 def test_a_stale_index_never_shows_a_record_that_is_not_public(cases):
-    # Withdrawn behind the index's back (no outbox entry): the page is still right.
+    # Withdrawn behind the index's back (no change-log entry): the page is still right.
     record = cases[NAMES[3]]
     record.status = "withdrawn"
     db.session.commit()

@@ -1,5 +1,6 @@
-"""The index follows the database: outbox, sync after a crash, rebuild with an
-atomic swap, the consistency check, one writer at a time, reopening on change."""
+"""The index follows the database: the change log, sync after a crash, rebuild
+with an atomic swap, the consistency check, one writer at a time, reopening on
+change."""
 
 from __future__ import annotations
 
@@ -7,17 +8,17 @@ import os
 import threading
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from domain.publishing import enqueue_record
 from extensions import db
-from models import Case, SearchOutbox
-from search_index import IndexBusy, apply_outbox, check, indexer, reindex, search, searcher
+from models import Case
+from search_index import IndexBusy, check, indexer, reindex, search, searcher, sync
 from tests.builders import case_row, credit_code, load
 
 
-def outbox_size() -> int:
-    return db.session.scalar(select(func.count()).select_from(SearchOutbox))
+def pending() -> int:
+    return indexer.pending()
 
 
 def names(outcome) -> list[str]:
@@ -29,18 +30,18 @@ def test_search_before_any_index_exists_answers_with_a_message(app):
     assert outcome.total == 0 and not outcome.index_ready and outcome.message
 
 
-def test_publishing_applies_the_outbox_and_creates_the_index(app):
+def test_publishing_applies_the_change_log_and_creates_the_index(app):
     load("cases", [case_row()])
     assert indexer.current_dir() is not None
-    assert outbox_size() == 0
+    assert pending() == 0
     assert search("恒达").total == 1
     assert check().ok
 
 
 def test_an_unapplied_change_is_caught_by_check_and_repaired_by_sync(app, runner):
-    load("cases", [case_row()], publish=False)  # a draft: no outbox, nothing public
+    load("cases", [case_row()], publish=False)  # a draft: no log entry, nothing public
     batch_case = db.session.scalar(select(Case))
-    # A crash between commit and apply: the outbox keeps the work.
+    # A crash between commit and apply: the change log keeps the work.
     batch_case.status = "published"
     enqueue_record(batch_case)
     db.session.commit()
@@ -50,7 +51,7 @@ def test_an_unapplied_change_is_caught_by_check_and_repaired_by_sync(app, runner
     result = runner.invoke(args=["search", "sync"])
     assert result.exit_code == 0, result.output
     assert "已同步 1 条" in result.output
-    assert outbox_size() == 0
+    assert pending() == 0
     assert search("恒达").total == 1
     result = runner.invoke(args=["search", "check"])
     assert result.exit_code == 0 and "一致" in result.output
@@ -59,7 +60,7 @@ def test_an_unapplied_change_is_caught_by_check_and_repaired_by_sync(app, runner
 def test_check_notices_a_missed_correction(app):
     load("cases", [case_row()])
     record = db.session.scalar(select(Case))
-    record.revision = 2  # changed without an outbox entry
+    record.revision = 2  # changed without a change-log entry
     db.session.commit()
     result = check()
     assert not result.ok and result.missing["case"] == [record.id]
@@ -71,7 +72,7 @@ def test_applying_twice_is_harmless(app):
     for _ in range(2):
         enqueue_record(record)
         db.session.commit()
-        apply_outbox()
+        sync()
     assert search("恒达").total == 1
     assert check().ok
 
@@ -103,14 +104,14 @@ def test_reindex_builds_a_fresh_directory_and_swaps_it_in(app, runner):
     assert len(kept) == 2  # the live one and the one it just replaced
 
 
-def test_reindex_clears_the_outbox_it_covered_and_catches_up(app):
+def test_reindex_covers_what_the_log_names(app):
     load("cases", [case_row()], publish=False)
     record = db.session.scalar(select(Case))
     record.status = "published"
     enqueue_record(record)
     db.session.commit()
     reindex()
-    assert outbox_size() == 0
+    assert pending() == 0
     assert search("恒达").total == 1
 
 
@@ -141,13 +142,13 @@ def test_a_second_writer_waits_then_gets_a_clear_error(app):
     holder = ix.writer()
     try:
         with pytest.raises(IndexBusy) as busy:
-            apply_outbox(timeout=0.2)
+            sync(timeout=0.2)
         assert "另一个进程" in str(busy.value)
-        assert outbox_size() == 1  # the work is kept for later
+        assert pending() == 1  # the work is kept for later
     finally:
         holder.cancel()
-    assert apply_outbox(timeout=0.2) == 1
-    assert outbox_size() == 0
+    assert sync(timeout=0.2) == 1
+    assert pending() == 0
 
 
 def test_a_writer_waiting_for_the_lock_gets_it_when_released(app):
@@ -160,7 +161,7 @@ def test_a_writer_waiting_for_the_lock_gets_it_when_released(app):
     releaser = threading.Timer(0.3, holder.cancel)
     releaser.start()
     try:
-        assert apply_outbox(timeout=5) == 1
+        assert sync(timeout=5) == 1
     finally:
         releaser.join()
 
@@ -176,10 +177,10 @@ def test_a_failed_write_releases_the_lock(app, monkeypatch):
 
     monkeypatch.setattr(indexer, "load_documents", broken)
     with pytest.raises(RuntimeError):
-        apply_outbox(timeout=0.2)
+        sync(timeout=0.2)
     monkeypatch.undo()
-    assert outbox_size() == 1
-    assert apply_outbox(timeout=0.2) == 1  # not locked out
+    assert pending() == 1
+    assert sync(timeout=0.2) == 1  # not locked out
 
 
 def test_a_forked_process_opens_its_own_index(app, monkeypatch):

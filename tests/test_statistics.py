@@ -20,7 +20,7 @@ from domain.importing import ImportSettings, check_file, store_batch
 from domain.params import ParameterError
 from domain.publishing import publish_batch, remove_listing, revoke_listing, withdraw_batch, withdraw_record
 from extensions import db
-from models import Batch, Case, CaseViolationType, Listing, SearchOutbox, User
+from models import Batch, Case, CaseViolationType, Listing, SearchChange, User
 from tests.admin_support import make_user
 from tests.builders import case_row, credit_code, listing_row, load, to_csv
 from tests.conftest import FIXED_TODAY
@@ -392,7 +392,7 @@ def _load_unindexed(kind, rows, title):
 def test_figures_match_a_count_of_the_records(app, plan, withdrawn):
     """Cases of random enterprises in random batches, some withdrawn: each figure
     equals what counting the published cases of the year in Python gives."""
-    for model in (CaseViolationType, Case, Batch, SearchOutbox):  # each example starts empty
+    for model in (CaseViolationType, Case, Batch, SearchChange):  # each example starts empty
         db.session.query(model).delete()
     db.session.commit()
     staff = db.session.scalar(select(User)) or make_user("prop-staff", "admin")

@@ -216,3 +216,37 @@ def apply_errors(form: FlaskForm, kind: str, errors: list) -> list[str]:
         else:
             general.append(error.message)
     return general
+
+
+MONTH_CHOICES = [SelectChoice(str(month), f"{month}月") for month in range(1, 13)]
+
+
+class BulletinForm(FlaskForm):
+    """A work bulletin typed in: the period and title here; the indicator values
+    are fields named ``value-<n>`` (one per catalogue indicator), checked by the
+    import rules (``domain.bulletins.check_form``)."""
+
+    title = StringField(
+        "标题", validators=[Optional(), Length(max=200)], description="不填则为“2020年1—11月劳动保障监察工作情况通报”"
+    )
+    year = IntegerField(
+        "年份", validators=[InputRequired("请填写年份"), NumberRange(2000, 2100, "年份应在2000到2100之间")]
+    )
+    month_from = SelectField("起始月份", choices=MONTH_CHOICES, default="1")
+    month_to = SelectField("截止月份", choices=MONTH_CHOICES, default="12")
+
+
+class BulletinCorrectionForm(FlaskForm):
+    title = StringField("标题", validators=[Optional(), Length(max=200)])
+    note = TextAreaField("更正说明（将在公开页面显示）", validators=[DataRequired("请写明更正说明"), Length(max=2000)])
+
+
+class BulletinUploadForm(FlaskForm):
+    title = StringField("标题", validators=[Optional(), Length(max=200)], description="不填则按期间自动生成")
+    year = IntegerField(
+        "年份", validators=[InputRequired("请填写年份"), NumberRange(2000, 2100, "年份应在2000到2100之间")]
+    )
+    months = StringField(
+        "月份范围", validators=[DataRequired(REQUIRED), Length(max=20)], description="例如 1-11（1至11月）或 11（单月）"
+    )
+    file = FileField("文件（.xlsx 或 .csv，两列：指标、数值）", validators=[FileRequired("请选择要上传的文件")])

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from domain.importing import ImportSettings
-from domain.publishing import apply_search_outbox
+from domain.publishing import update_search_index
 from extensions import db
 from models import AuditEvent, User
 
@@ -44,10 +44,10 @@ def me() -> User:
 
 
 def commit_and_index() -> None:
-    """Commit the change with its audit event and outbox entries, then let the
-    search index follow."""
+    """Commit the change with its audit event and change-log entries, then let
+    the search index follow."""
     db.session.commit()
-    apply_search_outbox()
+    update_search_index()
 
 
 def refuse(message: str, endpoint: str, **values):

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.accounts import create_user
-from domain.publishing import apply_search_outbox, withdraw_record
+from domain.publishing import update_search_index, withdraw_record
 from extensions import db
 from models import Listing
 from tests.e2e.conftest import LISTED
@@ -55,7 +55,7 @@ def test_subscribe_to_a_filtered_list_and_see_a_withdrawal(public_site, browser)
         listing = db.session.scalar(select(Listing).where(Listing.enterprise_name == LISTED))
         withdraw_record(listing, "公布有误", staff)
         db.session.commit()
-        apply_search_outbox()
+        update_search_index()
         listing_id = listing.id
 
     assert entry_titles(fetch_feed(page, public_site.url + href)) == []

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 887c18e60431
+Revision ID: c58eb8f8468d
 Revises: 
-Create Date: 2026-12-03 14:24:38.512302
+Create Date: 2026-12-03 14:44:39.702349
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '887c18e60431'
+revision = 'c58eb8f8468d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -46,16 +46,23 @@ def upgrade():
     sa.Column('hours', sa.String(length=100), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_hotline'))
     )
-    op.create_table('search_outbox',
-    sa.Column('id', sa.Integer(), nullable=False),
+    op.create_table('search_change',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('record_kind', sa.String(length=20), nullable=False),
     sa.Column('record_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_outbox'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_change')),
+    sqlite_autoincrement=True
     )
-    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
-        batch_op.create_index('ix_search_outbox_record', ['record_kind', 'record_id'], unique=False)
+    with op.batch_alter_table('search_change', schema=None) as batch_op:
+        batch_op.create_index('ix_search_change_created_at', ['created_at'], unique=False)
 
+    op.create_table('search_log_pruned',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('through', sa.BigInteger(), nullable=False),
+    sa.Column('pruned_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_log_pruned'))
+    )
     op.create_table('user',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('username', sa.String(length=80), nullable=False),
@@ -119,6 +126,35 @@ def upgrade():
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.create_index('ix_batch_status_published_on', ['status', 'published_on'], unique=False)
 
+    op.create_table('bulletin',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('month_from', sa.Integer(), nullable=False),
+    sa.Column('month_to', sa.Integer(), nullable=False),
+    sa.Column('authority', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('published_on', sa.Date(), nullable=True),
+    sa.Column('is_sample', sa.Boolean(), nullable=False),
+    sa.Column('source_filename', sa.String(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('review_comment', sa.Text(), nullable=True),
+    sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('revised_at', sa.DateTime(), nullable=True),
+    sa.Column('correction_note', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_bulletin_created_by_id_user')),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user.id'], name=op.f('fk_bulletin_published_by_id_user')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user.id'], name=op.f('fk_bulletin_submitted_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulletin'))
+    )
+    with op.batch_alter_table('bulletin', schema=None) as batch_op:
+        batch_op.create_index('ix_bulletin_period', ['status', 'year', 'month_from', 'month_to'], unique=False)
+
     op.create_table('objection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=32), nullable=False),
@@ -157,6 +193,21 @@ def upgrade():
     )
     with op.batch_alter_table('record_revision', schema=None) as batch_op:
         batch_op.create_index('ix_record_revision_record', ['record_kind', 'record_id', 'revision'], unique=False)
+
+    op.create_table('bulletin_value',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bulletin_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('unit', sa.String(length=20), nullable=False),
+    sa.Column('lower_is_better', sa.Boolean(), nullable=False),
+    sa.Column('value', sa.Numeric(precision=20, scale=4), nullable=False),
+    sa.ForeignKeyConstraint(['bulletin_id'], ['bulletin.id'], name=op.f('fk_bulletin_value_bulletin_id_bulletin'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bulletin_value')),
+    sa.UniqueConstraint('bulletin_id', 'name', name='uq_bulletin_value_name')
+    )
+    with op.batch_alter_table('bulletin_value', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bulletin_value_bulletin_id'), ['bulletin_id'], unique=False)
 
     op.create_table('case_record',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -322,6 +373,10 @@ def downgrade():
         batch_op.drop_index('ix_case_batch')
 
     op.drop_table('case_record')
+    with op.batch_alter_table('bulletin_value', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bulletin_value_bulletin_id'))
+
+    op.drop_table('bulletin_value')
     with op.batch_alter_table('record_revision', schema=None) as batch_op:
         batch_op.drop_index('ix_record_revision_record')
 
@@ -331,6 +386,10 @@ def downgrade():
         batch_op.drop_index('ix_objection_source_created')
 
     op.drop_table('objection')
+    with op.batch_alter_table('bulletin', schema=None) as batch_op:
+        batch_op.drop_index('ix_bulletin_period')
+
+    op.drop_table('bulletin')
     with op.batch_alter_table('batch', schema=None) as batch_op:
         batch_op.drop_index('ix_batch_status_published_on')
 
@@ -342,10 +401,11 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('user')
-    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
-        batch_op.drop_index('ix_search_outbox_record')
+    op.drop_table('search_log_pruned')
+    with op.batch_alter_table('search_change', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_change_created_at')
 
-    op.drop_table('search_outbox')
+    op.drop_table('search_change')
     op.drop_table('hotline')
     with op.batch_alter_table('enterprise', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_enterprise_reg_no'))

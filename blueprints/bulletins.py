@@ -1,0 +1,125 @@
+"""Work bulletins (工作通报) for the public: the list of published bulletins and
+each bulletin beside the same months of the previous year, with CSV/JSON twins
+from the same data (``domain.bulletins``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, jsonify, url_for
+
+from blueprints.common import attachment, render, url_with
+from blueprints.report_data import (
+    bulletin_page,
+    bulletin_payload,
+    bulletin_url,
+    bulletin_year_arg,
+    published_bulletin_or_404,
+)
+from domain import bulletins
+from domain.exporting import safe_cell, stream
+
+bp = Blueprint("bulletins", __name__)
+
+
+def _alternates(response, csv_link: str, json_link: str):
+    response.headers["Link"] = (
+        f'<{csv_link}>; rel="alternate"; type="text/csv", <{json_link}>; rel="alternate"; type="application/json"'
+    )
+    return response
+
+
+def _csv(header, rows, filename: str, text_columns: tuple[int, ...]):
+    """A small CSV for Excel (UTF-8 with a BOM); the text columns are kept from
+    running as formulas, the number columns stay numbers (−18.78)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(cell) if i in text_columns else cell for i, cell in enumerate(row)])
+    return attachment(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename)
+
+
+@bp.get("/bulletins")
+def index():
+    year = bulletin_year_arg()
+    csv_url = url_with("bulletins.index_csv", page=None, per_page=None)
+    json_url = url_with("bulletins.index_json", page=None, per_page=None)
+    response = render(
+        "bulletins/index.html",
+        "bulletins/_results.html",
+        title="工作通报",
+        year=year,
+        results=bulletin_page(),
+        years=bulletins.published_years(),
+        csv_url=csv_url,
+        json_url=json_url,
+        period_label=bulletins.period_label,
+    )
+    return _alternates(response, csv_url, json_url)
+
+
+@bp.get("/bulletins.json")
+def index_json():
+    """Every published bulletin matching the filter, as the downloads give every
+    matching record (the API pages; this does not)."""
+    items = list(stream(bulletins.published_statement(bulletin_year_arg())))
+    return jsonify(
+        {"total": len(items), "results": [bulletins.bulletin_summary_dict(item, bulletin_url(item)) for item in items]}
+    )
+
+
+LIST_HEADER = ("编号", "标题", "年份", "起始月", "截止月", "期间", "发布日期", "网址")
+
+
+@bp.get("/bulletins.csv")
+def index_csv():
+    rows = (
+        (
+            item.id,
+            item.title,
+            item.year,
+            item.month_from,
+            item.month_to,
+            bulletins.period_label(item.year, item.month_from, item.month_to),
+            item.published_on.isoformat() if item.published_on else "",
+            bulletin_url(item),
+        )
+        for item in stream(bulletins.published_statement(bulletin_year_arg()))
+    )
+    return _csv(LIST_HEADER, rows, "bulletins.csv", text_columns=(1,))
+
+
+@bp.get("/bulletins/<int:id>")
+def detail(id: int):
+    found = published_bulletin_or_404(id)
+    comparison = bulletins.compare(found)
+    csv_url = url_for("bulletins.detail_csv", id=found.id)
+    json_url = url_for("bulletins.detail_json", id=found.id)
+    response = render(
+        "bulletins/detail.html",
+        "bulletins/detail.html",
+        title=found.title,
+        bulletin=found,
+        comparison=comparison,
+        period=bulletins.period_label(found.year, found.month_from, found.month_to),
+        summary=bulletins.summary_sentence(comparison),
+        fmt=bulletins.format_value,
+        revisions=bulletins.revisions(found),
+        csv_url=csv_url,
+        json_url=json_url,
+    )
+    return _alternates(response, csv_url, json_url)
+
+
+@bp.get("/bulletins/<int:id>.json")
+def detail_json(id: int):
+    return jsonify(bulletin_payload(id))
+
+
+@bp.get("/bulletins/<int:id>.csv")
+def detail_csv(id: int):
+    found = published_bulletin_or_404(id)
+    rows = bulletins.csv_rows(bulletins.compare(found))
+    return _csv(bulletins.CSV_HEADER, rows, f"bulletin-{found.id}.csv", text_columns=(0, 1))

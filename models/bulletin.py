@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from extensions import db
+from models.common import utcnow
+
+# draft → submitted → published; submitted → draft when sent back. A published
+# bulletin is corrected (更正) as a new revision, never edited in place.
+BULLETIN_STATUS_LABELS = {"draft": "草稿", "submitted": "待审核", "published": "已发布"}
+
+
+class Bulletin(db.Model):
+    """工作通报: the bureau's figures for a period (a year and a month range) that no
+    published record holds, such as calls answered or wages recovered."""
+
+    __tablename__ = "bulletin"
+    __table_args__ = (Index("ix_bulletin_period", "status", "year", "month_from", "month_to"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    year: Mapped[int]
+    month_from: Mapped[int]
+    month_to: Mapped[int]
+    authority: Mapped[str] = mapped_column(String(200))  # 发布机关
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    published_on: Mapped[dt.date | None]
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    source_filename: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    submitted_at: Mapped[dt.datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    published_at: Mapped[dt.datetime | None]
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(default=1)
+    revised_at: Mapped[dt.datetime | None]
+    correction_note: Mapped[str | None] = mapped_column(Text)
+
+    values: Mapped[list[BulletinValue]] = relationship(
+        back_populates="bulletin", order_by="BulletinValue.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_label(self) -> str:
+        return BULLETIN_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def months(self) -> tuple[int, int]:
+        return self.month_from, self.month_to
+
+    def __repr__(self) -> str:
+        return f"<Bulletin {self.id} {self.year} {self.month_from}-{self.month_to} {self.status}>"
+
+
+class BulletinValue(db.Model):
+    """One indicator of a bulletin, with the name, unit and direction it was
+    published with (the catalogue may change later; the bulletin does not)."""
+
+    __tablename__ = "bulletin_value"
+    __table_args__ = (UniqueConstraint("bulletin_id", "name", name="uq_bulletin_value_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletin.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(20))
+    lower_is_better: Mapped[bool] = mapped_column(default=False)
+    value: Mapped[Decimal] = mapped_column(Numeric(20, 4))
+
+    bulletin: Mapped[Bulletin] = relationship(back_populates="values")
