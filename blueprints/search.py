@@ -8,10 +8,11 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, request, url_for
 
 from blueprints.atom import feed, site_title
 from blueprints.common import Page, choice_arg, download, int_arg, is_htmx, page_args, render, url_with
+from blueprints.errors import error_response
 from blueprints.highlight import docno_matches, highlight, highlight_whole, snippet
 from blueprints.public_data import public_urls
 from domain import feeds, serializers
@@ -75,9 +76,20 @@ def _searched(page: int | None = None, per_page: int | None = None) -> Outcome:
     if error:
         raise ParameterError(error)
     assert outcome is not None
+    if not outcome.index_ready:
+        abort(_unavailable(outcome))
     if outcome.mode == "too_short":
         raise ParameterError(outcome.message or "搜索词太短")
     return outcome
+
+
+def _unavailable(outcome: Outcome):
+    """No usable search index on this machine: a 503 that says why (never an
+    empty result)."""
+    body, code = error_response(503, outcome.message)
+    response = make_response(body, code)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 DOWNLOAD_PAGE = 500
@@ -156,7 +168,7 @@ def search():
     return render(
         "search/search.html",
         "search/_results.html",
-        status=400 if error else 200,
+        status=400 if error else (503 if outcome is not None and not outcome.index_ready else 200),
         title=title,
         q=q,
         sorts=SORTS,

@@ -16,7 +16,7 @@ from extensions import db
 from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchChange, User
 from models.batch import KIND_CASES
 from models.common import utcnow
-from search_index import IndexDamaged, sync
+from search_index import IndexBusy, IndexDamaged, sync
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,8 @@ def update_search_index() -> None:
         sync(build_missing=True)
     except IndexDamaged as problem:
         log.warning("search index not updated (%s): run flask search reindex", problem)
+    except IndexBusy as busy:  # another process is applying the log: it takes these entries too
+        log.info("search index not updated here: %s", busy)
     except Exception:  # the database change has been committed; the index catches up later
         log.exception("search index update failed; the entries stay in the change log")
 

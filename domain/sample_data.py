@@ -726,11 +726,14 @@ def load_sample_data(
     summary = f"已加载示例数据：{batches} 个批次，{loaded[KIND_CASES]} 件案件，{loaded[KIND_LISTINGS]} 条失信名单"
     if hotlines:
         summary += f"，{hotlines} 条举报投诉电话"
-    from domain.sample_reports import load_sample_bulletins
+    from domain.sample_reports import load_sample_bulletins, load_sample_gradings
 
     sample_bulletins = load_sample_bulletins()
     if sample_bulletins:
         summary += f"，{sample_bulletins} 份工作通报"
+    sample_gradings = load_sample_gradings()
+    if sample_gradings:
+        summary += f"，{sample_gradings} 个年度的守法诚信等级评价"
     return summary + "（均为虚构，标有“示例数据”）。"
 
 

@@ -21,11 +21,11 @@ from blueprints.admin.helpers import (
     usernames,
 )
 from blueprints.common import choice_arg, page_args, paginate, render
-from domain import audit, bulletins, clock, importing, publishing
+from domain import audit, bulletins, clock, gradings, importing, publishing
 from domain.publishing import PublishingError, record_model
 from domain.visibility import listing_is_public_clause
 from extensions import db
-from models import Batch, Bulletin, Listing
+from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
 
 STAFF = ("editor", "publisher", "admin")
@@ -99,10 +99,16 @@ def batches():
 @role_required(*PUBLISHERS)
 def review():
     waiting = list(db.session.scalars(select(Batch).where(Batch.status == "submitted").order_by(Batch.submitted_at)))
+    waiting_gradings = list(
+        db.session.scalars(select(GradingRun).where(GradingRun.status == "submitted").order_by(GradingRun.submitted_at))
+    )
     waiting_bulletins = list(
         db.session.scalars(select(Bulletin).where(Bulletin.status == "submitted").order_by(Bulletin.submitted_at))
     )
-    names = usernames(*(b.created_by_id for b in [*waiting, *waiting_bulletins]), *(b.submitted_by_id for b in waiting))
+    names = usernames(
+        *(b.created_by_id for b in [*waiting, *waiting_bulletins, *waiting_gradings]),
+        *(b.submitted_by_id for b in waiting),
+    )
     return render_template(
         "admin/review.html",
         title="审核",
@@ -112,6 +118,10 @@ def review():
         counts=publishing.record_counts(waiting),
         blocked={b.id: publishing.why_not_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
         waiting_bulletins=waiting_bulletins,
+        waiting_gradings=waiting_gradings,
+        grading_blocked={
+            g.id: gradings.why_not(g, me(), four_eyes=current_app.config["FOUR_EYES"]) for g in waiting_gradings
+        },
         bulletin_blocked={
             b.id: bulletins.why_not(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting_bulletins
         },

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c58eb8f8468d
+Revision ID: c1743522ebbf
 Revises: 
-Create Date: 2026-12-03 14:44:39.702349
+Create Date: 2026-12-03 14:54:46.435839
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c58eb8f8468d'
+revision = 'c1743522ebbf'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -155,6 +155,31 @@ def upgrade():
     with op.batch_alter_table('bulletin', schema=None) as batch_op:
         batch_op.create_index('ix_bulletin_period', ['status', 'year', 'month_from', 'month_to'], unique=False)
 
+    op.create_table('grading_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('authority', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('published_on', sa.Date(), nullable=True),
+    sa.Column('is_sample', sa.Boolean(), nullable=False),
+    sa.Column('source_filename', sa.String(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('review_comment', sa.Text(), nullable=True),
+    sa.Column('superseded_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_grading_run_created_by_id_user')),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user.id'], name=op.f('fk_grading_run_published_by_id_user')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user.id'], name=op.f('fk_grading_run_submitted_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_grading_run'))
+    )
+    with op.batch_alter_table('grading_run', schema=None) as batch_op:
+        batch_op.create_index('ix_grading_run_status_year', ['status', 'year'], unique=False)
+
     op.create_table('objection',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=32), nullable=False),
@@ -258,6 +283,23 @@ def upgrade():
         batch_op.create_index('ix_case_status_workers', ['status', 'workers_involved'], unique=False)
         batch_op.create_index('ix_case_status_year', ['status', 'year', 'decided_on'], unique=False)
 
+    op.create_table('grading_result',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('enterprise_name', sa.String(length=200), nullable=False),
+    sa.Column('credit_code', sa.String(length=18), nullable=False),
+    sa.Column('district', sa.String(length=50), nullable=True),
+    sa.Column('grade', sa.String(length=1), nullable=False),
+    sa.Column('graded_on', sa.Date(), nullable=False),
+    sa.Column('source_row', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['run_id'], ['grading_run.id'], name=op.f('fk_grading_result_run_id_grading_run'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_grading_result'))
+    )
+    with op.batch_alter_table('grading_result', schema=None) as batch_op:
+        batch_op.create_index('ix_grading_result_code_year', ['credit_code', 'year'], unique=False)
+        batch_op.create_index('ix_grading_result_run_grade', ['run_id', 'grade'], unique=False)
+
     op.create_table('listing',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('batch_id', sa.Integer(), nullable=False),
@@ -359,6 +401,11 @@ def downgrade():
         batch_op.drop_index('ix_listing_batch')
 
     op.drop_table('listing')
+    with op.batch_alter_table('grading_result', schema=None) as batch_op:
+        batch_op.drop_index('ix_grading_result_run_grade')
+        batch_op.drop_index('ix_grading_result_code_year')
+
+    op.drop_table('grading_result')
     with op.batch_alter_table('case_record', schema=None) as batch_op:
         batch_op.drop_index('ix_case_status_year')
         batch_op.drop_index('ix_case_status_workers')
@@ -386,6 +433,10 @@ def downgrade():
         batch_op.drop_index('ix_objection_source_created')
 
     op.drop_table('objection')
+    with op.batch_alter_table('grading_run', schema=None) as batch_op:
+        batch_op.drop_index('ix_grading_run_status_year')
+
+    op.drop_table('grading_run')
     with op.batch_alter_table('bulletin', schema=None) as batch_op:
         batch_op.drop_index('ix_bulletin_period')
 
