@@ -268,3 +268,21 @@ def test_upload_all_or_nothing_then_four_eyes(app, client, staff):
     db.session.expire_all()
     assert run.status == "published" and run.published_on == dt.date(2026, 11, 28)
     assert client.get("/api/v1/gradings").get_json()["counts"] == {"A": 1, "B": 0, "C": 0}
+
+
+def test_sample_gradings(app, client):
+    from domain.sample_reports import load_sample_gradings
+    from tests.builders import listing_row
+
+    load("listings", [listing_row(统一社会信用代码=credit_code(51), 列入日期="2023-05-04")], title="2023年第一批")
+    load("cases", [case_row(统一社会信用代码=credit_code(52))])
+    assert load_sample_gradings() == 6
+    assert load_sample_gradings() == 0  # only into a site without gradings
+    assert gradings.published_years() == [2025, 2024, 2023, 2022, 2021, 2020]
+    listed = db.session.scalar(
+        select(GradingResult).where(GradingResult.year == 2023, GradingResult.credit_code == credit_code(51))
+    )
+    assert listed.grade == "C" and listed.district == "安宁区"
+    run = gradings.published_run(2025)
+    assert run.is_sample and run.published_on == dt.date(2026, 3, 16)
+    assert sum(gradings.counts(run).values()) == 2
