@@ -22,6 +22,21 @@ LANZHOU_DISTRICTS = [
     "兰州新区",
 ]
 
+# Their region codes (GB/T 2260, the 3rd–8th characters of a credit code), so a
+# graded enterprise not otherwise known is counted in its district. Another city
+# sets GONGSHI_DISTRICT_CODES='{"……": "……"}'.
+LANZHOU_DISTRICT_CODES = {
+    "620102": "城关区",
+    "620103": "七里河区",
+    "620104": "西固区",
+    "620105": "安宁区",
+    "620111": "红古区",
+    "620121": "永登县",
+    "620122": "皋兰县",
+    "620123": "榆中县",
+}
+PUBLISH_GRADES_CHOICES = ("none", "counts", "a-list", "all")
+
 
 class Defaults:
     ENV_NAME = "development"  # "production" requires a secret key and never loads sample data
@@ -35,6 +50,10 @@ class Defaults:
     CITY_NAME = "兰州市"
     SITE_NAME = "劳动保障监察信息公示"
     DISTRICTS = LANZHOU_DISTRICTS
+    DISTRICT_CODES = LANZHOU_DISTRICT_CODES
+    # What the public sees of the 守法诚信等级评价: none, counts (per grade and
+    # district), a-list (counts and the A-graded enterprises) or all (every grade).
+    PUBLISH_GRADES = "a-list"
     # Where the public sends 异议 (objections) and 信用修复 (early removal) requests;
     # shown on /objections and /about. None leaves a line out; the unit defaults
     # to AUTHORITY_NAME.
@@ -142,3 +161,6 @@ def finish(app) -> None:
         raise RuntimeError("GONGSHI_PROXY_COUNT must be 0 or more")
     config["SAMPLE_DATA"] = str(config["SAMPLE_DATA"]).lower() not in ("0", "false", "no", "")
     config["FOUR_EYES"] = str(config["FOUR_EYES"]).lower() not in ("0", "false", "no", "")
+    config["PUBLISH_GRADES"] = str(config["PUBLISH_GRADES"]).strip().lower()
+    if config["PUBLISH_GRADES"] not in PUBLISH_GRADES_CHOICES:
+        raise RuntimeError("GONGSHI_PUBLISH_GRADES must be one of: " + ", ".join(PUBLISH_GRADES_CHOICES))

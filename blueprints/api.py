@@ -9,7 +9,7 @@ from flask import Blueprint, abort, jsonify, request, url_for
 
 from blueprints.common import paginate
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from blueprints.report_data import bulletin_list_payload, bulletin_payload
+from blueprints.report_data import bulletin_list_payload, bulletin_payload, grading_payload, published_grading_or_404
 from domain import queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
@@ -104,6 +104,17 @@ def index():
                     "url": link("api.bulletins"),
                     "params": {**paging, "year": "通报年份"},
                     "description": "已发布的工作通报",
+                },
+                {
+                    "path": "/api/v1/gradings",
+                    "url": link("api.gradings"),
+                    "params": {
+                        **paging,
+                        "year": "评价年度（不填：最近一个已发布的年度）",
+                        "grade": "A|B|C（只在公开范围内）",
+                    },
+                    "description": "劳动保障守法诚信等级评价：counts（A、B、C各多少户）、districts（各区县分等级户数）和 results"
+                    "（按本市公开范围：A级名单或全部；只公开数量时为空）；不公开时返回404",
                 },
                 {
                     "path": "/api/v1/bulletins/<id>",
@@ -226,3 +237,8 @@ def statistics_figures():
     """The figures of a year (``year``), a range (``from_year``, ``to_year``) or all
     years, from the same ``domain.statistics`` as the /statistics page."""
     return jsonify(statistics.as_dict(statistics.compute(statistics.parse_period(request.args))))
+
+
+@bp.get("/gradings")
+def gradings():
+    return jsonify(grading_payload(published_grading_or_404()))

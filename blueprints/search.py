@@ -8,10 +8,11 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, request, url_for
 
 from blueprints.atom import feed, site_title
 from blueprints.common import Page, choice_arg, download, int_arg, is_htmx, page_args, render, url_with
+from blueprints.errors import error_response
 from blueprints.highlight import docno_matches, highlight, highlight_whole, snippet
 from blueprints.public_data import public_urls
 from domain import feeds, serializers
@@ -75,9 +76,20 @@ def _searched(page: int | None = None, per_page: int | None = None) -> Outcome:
     if error:
         raise ParameterError(error)
     assert outcome is not None
+    if not outcome.index_ready:
+        abort(_unavailable(outcome))
     if outcome.mode == "too_short":
         raise ParameterError(outcome.message or "搜索词太短")
     return outcome
+
+
+def _unavailable(outcome: Outcome):
+    """No usable search index on this machine: a 503 that says why (never an
+    empty result)."""
+    body, code = error_response(503, outcome.message)
+    response = make_response(body, code)
+    response.headers["Retry-After"] = "60"
+    return response
 
 
 DOWNLOAD_PAGE = 500
@@ -96,19 +108,24 @@ def _every_record(first: Outcome) -> Iterator[Case | Listing]:
             raise ParameterError(error or "")
 
 
+def _filter_words(filters: Filters) -> list[tuple[str, str]]:
+    """The active filters as (parameter, words): 失信名单, 城关区, 2026年, a 违法类型."""
+    words = []
+    if filters.kind:
+        words.append(("kind", KIND_LABELS[filters.kind]))
+    if filters.district:
+        words.append(("district", filters.district))
+    if filters.year:
+        words.append(("year", f"{filters.year}年"))
+    if filters.vtype:
+        words.append(("type", filters.vtype))
+    return words
+
+
 def _download_parts(outcome: Outcome) -> list[str]:
     """The file name's words: what was searched, then the filters."""
-    filters = outcome.filters
-    parts = [outcome.q.strip()[:30]] if outcome.q.strip() else []
-    if filters.kind:
-        parts.append(KIND_LABELS[filters.kind])
-    if filters.district:
-        parts.append(filters.district)
-    if filters.year:
-        parts.append(f"{filters.year}年")
-    if filters.vtype:
-        parts.append(filters.vtype)
-    return parts
+    searched = [outcome.q.strip()[:30]] if outcome.q.strip() else []
+    return searched + [label for _, label in _filter_words(outcome.filters)]
 
 
 def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
@@ -147,10 +164,11 @@ def search():
         hits = [(hit, _marks(outcome, hit.record), _url(hit.record)) for hit in outcome.hits]
     q = request.args.get("q", "")
     title = f"搜索：{q[:30]}" if q.strip() else "搜索"
+    chips = [(label, url_with(**{name: None})) for name, label in _filter_words(_filters())]
     return render(
         "search/search.html",
         "search/_results.html",
-        status=400 if error else 200,
+        status=400 if error else (503 if outcome is not None and not outcome.index_ready else 200),
         title=title,
         q=q,
         sorts=SORTS,
@@ -158,6 +176,7 @@ def search():
         error=error,
         results=page,
         hits=hits,
+        chips=chips,
         oob=is_htmx(),
     )
 

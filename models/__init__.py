@@ -5,6 +5,7 @@ from models.batch import Batch
 from models.bulletin import Bulletin, BulletinValue
 from models.case import Case, CaseViolationType
 from models.enterprise import Enterprise
+from models.grading import GradingResult, GradingRun
 from models.hotline import Hotline
 from models.listing import Listing, ListingPerson
 from models.objection import Objection
@@ -20,6 +21,8 @@ __all__ = [
     "Case",
     "CaseViolationType",
     "Enterprise",
+    "GradingResult",
+    "GradingRun",
     "Hotline",
     "Listing",
     "ListingPerson",

@@ -97,7 +97,7 @@ def write_applied(directory: str, applied: Applied) -> None:
     os.replace(temporary, os.path.join(directory, APPLIED))
 
 
-def _pending_clause(applied: Applied):
+def pending_clause(applied: Applied):
     return or_(SearchChange.id > applied.seq, *(SearchChange.id.between(a, b) for a, b, _ in applied.holes))
 
 
@@ -105,14 +105,14 @@ def read_entries(applied: Applied, limit: int) -> Sequence[Row]:
     """The next entries not applied, oldest first: (id, record_kind, record_id)."""
     return db.session.execute(
         select(SearchChange.id, SearchChange.record_kind, SearchChange.record_id)
-        .where(_pending_clause(applied))
+        .where(pending_clause(applied))
         .order_by(SearchChange.id)
         .limit(limit)
     ).all()
 
 
 def pending_count(applied: Applied) -> int:
-    return db.session.scalar(select(func.count()).select_from(SearchChange).where(_pending_clause(applied))) or 0
+    return db.session.scalar(select(func.count()).select_from(SearchChange).where(pending_clause(applied))) or 0
 
 
 def pending_keys(applied: Applied, limit: int) -> tuple[set[tuple[str, int]], int, bool]:

@@ -14,6 +14,11 @@ job (``blueprints.highlight``).
   amounts count lowest).
 - Listings not in force today (clock.today()) never match, whatever the index
   says; the final page is checked against the database as well.
+- A stale index never reveals anything: a record that a change-log entry not
+  yet applied to the index names, and that is no longer public, is left out of
+  every channel — results, totals, facet counts, suggestions, partial matches
+  (and so highlights, feeds and downloads built from them) — until the entry
+  is applied. Pending entries are few, so this costs one small query.
 """
 
 from __future__ import annotations
@@ -25,17 +30,18 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import lazyload
 
 from domain import clock
-from domain.visibility import is_record_public
+from domain.visibility import case_is_public_clause, is_record_public, listing_is_public_clause
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
-from models import Case, Listing
+from models import Case, Listing, SearchChange
 from search_index.analysis import char_pinyin, pinyin_terms
+from search_index.changelog import pending_clause, read_entries
 from search_index.documents import CASE, LISTING
-from search_index.searcher import FieldMatch, Snapshot, acquire
+from search_index.searcher import FieldMatch, Snapshot, acquire, unavailable_message
 from search_index.syntax import (
     CODE,
     DOCNO,
@@ -111,7 +117,7 @@ class Outcome:
     notice: str | None = None  # above the results (a credit code with a wrong check character)
     partial: bool = False  # no record has the whole query: these share part of it
     suggestions: list[str] = field(default_factory=list)
-    index_ready: bool = True
+    index_ready: bool = True  # False: no usable index, ``message`` says why (answered with a 503)
 
     @property
     def mode(self) -> str:
@@ -373,7 +379,7 @@ def search(
     with acquire() as snap:
         if snap is None:
             outcome.index_ready = False
-            outcome.message = "搜索索引正在建立，请稍后再试。"
+            outcome.message = unavailable_message()
             return outcome
         _run(snap, outcome, districts)
     if query.expected_check and outcome.total == 0:
@@ -390,8 +396,15 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     today = clock.today()
     query, filters, page, per_page = outcome.query, outcome.filters, outcome.page, outcome.per_page
     visible = snap.visible_mask(today)
+    hidden = _hidden_pending(snap, today)
+    if hidden is not None:
+        visible &= ~hidden
     total: np.ndarray | None = None
-    if query.mode == "empty":
+    if query.mode == "empty" and hidden is not None:
+        matched = visible
+        counts = _counts(snap, visible)
+        outcome.facets = _facets(snap, counts, filters, districts)
+    elif query.mode == "empty":
         matched = visible
         counts = _visible_counts(snap, today)
         key = (today, filters.kind, filters.district, filters.year, filters.vtype, tuple(districts))
@@ -442,6 +455,51 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
         for d, tier in chosen
     ]
     _attach_records(outcome, today)
+
+
+PENDING_LIMIT = 200_000  # log entries looked at per check; a follower applies them within seconds
+
+
+def _hidden_pending(snap: Snapshot, today: dt.date) -> np.ndarray | None:
+    """A mask of the documents of records that change-log entries not yet
+    applied to this snapshot name and that are not public now (withdrawn,
+    removed, revoked, expired); None if there are none. Remembered per
+    snapshot until the pending entries or the day change."""
+    state = snap.applied
+    count, newest = db.session.execute(
+        select(func.count(), func.max(SearchChange.id)).where(pending_clause(state))
+    ).one()
+    if not count:
+        return None
+    key = (state.to_json(), count, newest, today)
+    cached = snap.memo.get("hidden_pending")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    named = {(row.record_kind, row.record_id) for row in read_entries(state, PENDING_LIMIT)}
+    docs = snap.docnums(named)  # only those the index has: a new record is simply not there yet
+    hidden = None
+    if len(docs):
+        present = {(LISTING if snap.kinds[d] else CASE, int(snap.ids[d])) for d in docs.tolist()}
+        public = _public_now(present, today)
+        hide = [d for d in docs.tolist() if (LISTING if snap.kinds[d] else CASE, int(snap.ids[d])) not in public]
+        if hide:
+            hidden = snap.mask(hide)
+    snap.memo["hidden_pending"] = (key, hidden)
+    return hidden
+
+
+def _public_now(keys: set[tuple[str, int]], today: dt.date) -> set[tuple[str, int]]:
+    """Which of these records are public today (domain.visibility's definition)."""
+    public: set[tuple[str, int]] = set()
+    for kind, model, clause in (
+        (CASE, Case, case_is_public_clause()),
+        (LISTING, Listing, listing_is_public_clause(today)),
+    ):
+        ids = sorted(i for k, i in keys if k == kind)
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start : start + 1000]
+            public.update((kind, i) for i in db.session.scalars(select(model.id).where(model.id.in_(chunk), clause)))
+    return public
 
 
 def _counts(snap: Snapshot, matched: np.ndarray) -> np.ndarray:

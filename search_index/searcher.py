@@ -17,6 +17,7 @@ of a mask in date or amount order (per-segment rank orders, merged).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -24,12 +25,16 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from search_index.indexer import current_dir, ensure_match_files, index_root, open_index, schema_version
+from search_index.changelog import Applied, IndexDamaged, applied_stamp, read_applied
+from search_index.indexer import current_dir, ensure_match_files, index_root, open_index, rebuilding, schema_version
 from search_index.matchfile import PINYIN, MatchFile, file_name, pair_keys, pinyin_key
 from search_index.schema import SCHEMA_VERSION
 
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
-_cache: dict[str, Snapshot] = {}
+_cache: dict[str, Snapshot] = {}  # index root → its snapshot (one root in a server; tests use more)
+MAX_ROOTS = 4
 _cache_pid = os.getpid()
 _files: dict[str, MatchFile] = {}  # path → mapped file, shared by this process's snapshots
 
@@ -104,6 +109,14 @@ class Snapshot:
 
     def __init__(self, directory: str):
         self.directory = directory
+        # What the directory has applied, read before its table of contents: a
+        # generation is never older than the APPLIED file read before it, so
+        # the log entries counted as pending are a superset of the unapplied.
+        self.applied_stamp = applied_stamp(directory)
+        applied = read_applied(directory)
+        if applied is None:
+            raise IndexDamaged(f"{directory}: no APPLIED file")
+        self.applied: Applied = applied
         self.ix = open_index(directory)
         self.generation = self.ix.latest_generation()
         toc = self.ix._read_toc()
@@ -123,6 +136,7 @@ class Snapshot:
         self.memo_lock = threading.Lock()
         self.users = 0  # searches running on this snapshot (see acquire)
         self.retired = False
+        self.closed = False
         self._build_columns()
         live = {os.path.join(directory, file_name(s.segment_id())) for s in toc.segments}
         for stale in set(_files) - live:
@@ -320,13 +334,30 @@ class Snapshot:
                 return segment
         raise IndexError(doc)
 
+    def refresh_applied(self) -> None:
+        """Take a newer APPLIED file of the same generation (written after the
+        commit it describes: a newer generation is reopened instead)."""
+        stamp = applied_stamp(self.directory)
+        if stamp == self.applied_stamp:
+            return
+        applied = read_applied(self.directory)
+        if applied is not None and self.ix.latest_generation() == self.generation:
+            self.applied, self.applied_stamp = applied, stamp
+
     def close(self) -> None:
-        """Files stay mapped in the process cache while a newer snapshot uses them."""
+        """Let go of this snapshot's arrays and files: a file no longer in the
+        process cache (its index was replaced, its segment merged away) is
+        unmapped once no snapshot holds it."""
+        self.closed = True
+        self.segments = []
+        self.memo = {}
+        self.kinds = self.ids = self.days = self.listed = self.expires = self.amounts = None
+        self.combo_np = self.combo = self.live_mask = None
 
 
 def snapshot() -> Snapshot | None:
     """The current snapshot of this process, reopened if the index changed;
-    None if no index has been built yet."""
+    None if there is no usable index (``unavailable_message`` says why)."""
     global _cache_pid
     root = index_root()
     if os.getpid() != _cache_pid:  # forked: nothing opened by the parent is used
@@ -338,11 +369,21 @@ def snapshot() -> Snapshot | None:
             _cache_pid = os.getpid()
     directory = current_dir(root)
     if directory is None or schema_version(directory) != SCHEMA_VERSION:
-        return None  # not built yet, or built by an older version: `search reindex`
+        # Not built yet, deleted, or built by an older version (`search reindex`):
+        # let go of whatever this process had open.
+        if root in _cache:
+            with _lock:
+                gone = _cache.pop(root, None)
+                if gone is not None:
+                    for path in [path for path in _files if path.startswith(gone.directory + os.sep)]:
+                        del _files[path]
+                    _retire(gone)
+        return None
     current = _cache.get(root)
     if current is not None and current.directory == directory:
         try:
             if current.ix.latest_generation() == current.generation:
+                current.refresh_applied()
                 return current
         except FileNotFoundError:
             pass
@@ -354,15 +395,38 @@ def snapshot() -> Snapshot | None:
             and current.ix.latest_generation() == current.generation
         ):
             return current
-        fresh = Snapshot(directory)
-        for other_root, other in list(_cache.items()):
-            if other_root != root:  # one index per process; tests switch between many
-                del _cache[other_root]
-                _retire(other)
+        try:
+            fresh = Snapshot(directory)
+        except Exception:  # damaged: searches say so until `search reindex`
+            log.exception("search index %s cannot be opened", directory)
+            return None
+        replaced = [current] if current is not None else []
+        _cache.pop(root, None)
+        while len(_cache) >= MAX_ROOTS:  # the least recently opened other index (tests make many)
+            replaced.append(_cache.pop(next(iter(_cache))))
         _cache[root] = fresh
-        if current is not None:
-            _retire(current)
+        for old in replaced:
+            if old.directory != directory:
+                # A replaced index's files leave the cache now; each is
+                # unmapped when the last snapshot using it is closed.
+                for path in [path for path in _files if path.startswith(old.directory + os.sep)]:
+                    del _files[path]
+            _retire(old)
         return fresh
+
+
+def unavailable_message() -> str:
+    """Why there is no snapshot to search, honestly."""
+    root = index_root()
+    directory = current_dir(root)
+    if rebuilding(root):
+        return "搜索索引正在重建，请稍后再试。"
+    if directory is not None and schema_version(directory) != SCHEMA_VERSION:
+        return "搜索功能升级后需要重建搜索索引，重建完成前暂时无法搜索，请稍后再试。"
+    return (
+        "搜索暂时不可用：本站的搜索索引缺失或损坏，需由网站管理员重建（flask search reindex）。"
+        "违法案件、失信名单的浏览和数据下载不受影响。"
+    )
 
 
 def _retire(old: Snapshot) -> None:
@@ -376,12 +440,15 @@ def _retire(old: Snapshot) -> None:
 @contextmanager
 def acquire() -> Iterator[Snapshot | None]:
     """The current snapshot, kept open until the block ends."""
-    snap = snapshot()
-    if snap is None:
-        yield None
-        return
-    with _lock:
-        snap.users += 1
+    while True:
+        snap = snapshot()
+        if snap is None:
+            yield None
+            return
+        with _lock:
+            if not snap.closed:  # else replaced and closed just now: take the new one
+                snap.users += 1
+                break
     try:
         yield snap
     finally:

@@ -81,6 +81,9 @@ def test_sample_bulletins_reproduce_the_five_declines(app, client):
     assert "-18.78%" in page and "-51.16%" in page
     assert "21,500" in page and "26,471" in page
     assert "2020年1—11月" in page
+    # The declines as a chart (server-side SVG, no script or style attribute), the table beside it.
+    assert '<svg class="chart chart-bar"' in page and "下降63.86%" in page
+    assert "<script>" not in page and 'style="' not in page
 
 
 @pytest.mark.parametrize(

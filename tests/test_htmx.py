@@ -50,6 +50,12 @@ def test_the_filter_form_is_a_get_form_that_htmx_enhances(client, data):
     page = client.get("/cases").text
     assert '<form id="filter-form" class="filters" method="get" action="/cases"' in page
     assert 'hx-get="/cases" hx-target="#results" hx-swap="outerHTML" hx-push-url="true"' in page
+    # a choice, not every arrow key, asks (static/js/app.js sends "filters-change"); Back sets
+    # the controls from the address (data-sync-url)
+    assert "data-live-filters data-sync-url" in page and 'hx-trigger="filters-change, submit"' in page
+    # on a phone the form is behind one button, a <details> that works without JavaScript
+    assert '<details class="filter-toggle" data-open-wide>' in page and "<summary><span>筛选条件</span>" in page
+    assert "已选 2 项" in client.get("/cases?year=2025&district=城关区").text
     # sort headings and pagination are real links with htmx on top
     assert 'href="/cases?sort=-amount" hx-get="/cases?sort=-amount"' in page
 

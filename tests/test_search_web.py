@@ -54,8 +54,22 @@ def test_htmx_gets_the_results_and_the_facets_out_of_band(client, data):
 
 def test_active_search_is_debounced_and_pushes_the_url(client, data):
     page = client.get("/search").get_data(as_text=True)
-    assert 'hx-trigger="input changed delay:300ms, search"' in page
-    assert 'hx-push-url="true"' in page
+    # typing asks when the input method has committed the text, and replaces the address;
+    # the form (搜索) pushes, and its push is not inherited by the box
+    assert 'hx-trigger="search-input changed delay:300ms, search"' in page and "data-active-search" in page
+    assert 'hx-replace-url="true"' in page
+    assert 'hx-push-url="true" hx-disinherit="hx-push-url"' in page
+
+
+def test_search_chips_say_which_filters_still_apply(client, data):
+    page = client.get("/search?q=恒达&district=城关区&kind=cases").text
+    assert "只在以下条件中搜索“恒达”" in page
+    assert 'href="/search?q=%E6%81%92%E8%BE%BE&amp;kind=cases" hx-get=' in page  # 城关区 ✕
+    assert "城关区 ✕" in page and "违法案件 ✕" in page and "清除全部条件" in page
+    # a new query sent from the box keeps them: the form carries them as hidden fields
+    assert '<input type="hidden" name="district" value="城关区">' in page
+    fragment = client.get("/search?q=恒达", headers={"HX-Request": "true"}).text
+    assert "只在以下条件中搜索" not in fragment
 
 
 def test_kind_tabs_and_facet_links_are_real_links(client, data):

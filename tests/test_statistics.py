@@ -436,3 +436,25 @@ def test_parse_period_rejects_nothing_it_should_accept():
     assert statistics.parse_period({}, today=FIXED_TODAY).label == "历年累计"
     with pytest.raises(ParameterError):
         statistics.parse_period({"from_year": "2021", "to_year": "2020"}, today=FIXED_TODAY)
+
+
+def test_figures_are_cached_until_something_changes(data):
+    from sqlalchemy import event
+
+    first = figures(year=2020)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert figures(year=2020) == first
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 2  # the data version only: the batch table and the last audit event
+    # a withdrawal (a staff change, audited) is seen at once
+    staff = db.session.scalar(select(User))
+    withdraw_record(db.session.scalar(select(Case).where(Case.document_no == "兰城劳监〔2020〕1号")), "公布有误", staff)
+    db.session.commit()
+    assert figures(year=2020)["cases"] == 2
+    # so is a batch published without any audit event (the command line, sample data)
+    load("cases", [_case(12, "兰城劳监〔2020〕20号")], title="2020年第五批")
+    assert figures(year=2020)["cases"] == 3 and figures(year=2020)["case_batches"] == 3
