@@ -107,6 +107,7 @@ ROUTES = [
     ("admin.upload", "POST", "/admin/batches/upload", {"kind": "cases", "title": "x"}, ALL),
     ("admin.batch", "GET", "/admin/batches/{draft}", None, ALL),
     ("admin.preview", "GET", "/admin/batches/{draft}/preview", None, ALL),
+    ("admin.import_template", "GET", "/admin/batches/templates/cases.xlsx", None, ALL),
     ("admin.submit", "POST", "/admin/batches/{draft}/submit", {}, ALL),
     ("admin.delete_batch", "POST", "/admin/batches/{draft}/delete", {}, ALL),
     ("admin.review", "GET", "/admin/review", None, PUB),
