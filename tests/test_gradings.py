@@ -177,6 +177,7 @@ def test_publish_grades_none(app, client, graded):
     assert client.get("/gradings.csv").status_code == 404
     assert 'id="h-grading"' not in enterprise_page(client, 31)
     assert "守法诚信等级评价" not in client.get("/bulletins").get_data(as_text=True)
+    assert "守法诚信等级评价</a>依据" not in client.get("/about").get_data(as_text=True)
 
 
 def test_publish_grades_counts(app, client, graded):
@@ -204,6 +205,7 @@ def test_publish_grades_a_list(app, client, graded):
     # The latest grade, only if it is A: 甲 (A in 2024) shows it; 乙 (B in 2024, A in 2023) shows none.
     assert "2024年度评价" in enterprise_page(client, 31) and "A级" in enterprise_page(client, 31)
     assert 'id="h-grading"' not in enterprise_page(client, 32)
+    assert "以及A级单位名单" in client.get("/about").get_data(as_text=True)
     twin = client.get("/gradings.json").get_json()
     assert twin["total"] == 2 and twin["counts"] == answer["counts"]
 
