@@ -74,6 +74,10 @@ class Defaults:
     # {"name", "unit", "lower_is_better"}; None: domain.bulletins.DEFAULT_INDICATORS.
     BULLETIN_INDICATORS = None
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
+    # One import (upload or flask import): data rows at most, and an XLSX file's
+    # parts unpacked at most (a zip bomb is refused before it is unpacked).
+    IMPORT_MAX_ROWS = 20_000
+    IMPORT_MAX_UNPACKED_MB = 100
     PER_PAGE_DEFAULT = 20
     PER_PAGE_MAX = 100
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
