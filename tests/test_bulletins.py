@@ -393,6 +393,7 @@ def test_public_list_page_fragment_and_twins(app, client):
 
     listing = client.get("/api/v1/bulletins").get_json()
     assert listing["total"] == 2 and listing["page"] == 1 and [r["year"] for r in listing["results"]] == [2020, 2019]
+    assert [r["indicator_count"] for r in listing["results"]] == [15, 15]
     twin = client.get("/bulletins.json?year=2019").get_json()
     assert twin["total"] == 1 and twin["results"] == client.get("/api/v1/bulletins?year=2019").get_json()["results"]
     with client.get("/bulletins.csv") as response:
