@@ -59,8 +59,14 @@ def index_json():
     """Every published bulletin matching the filter, as the downloads give every
     matching record (the API pages; this does not)."""
     items = list(stream(bulletins.published_statement(bulletin_year_arg())))
+    counts = bulletins.indicator_counts(items)
     return jsonify(
-        {"total": len(items), "results": [bulletins.bulletin_summary_dict(item, bulletin_url(item)) for item in items]}
+        {
+            "total": len(items),
+            "results": [
+                bulletins.bulletin_summary_dict(item, bulletin_url(item), counts.get(item.id, 0)) for item in items
+            ],
+        }
     )
 
 
