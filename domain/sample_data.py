@@ -731,6 +731,11 @@ def load_sample_data(
     sample_bulletins = load_sample_bulletins()
     if sample_bulletins:
         summary += f"，{sample_bulletins} 份工作通报"
+    from domain.sample_campaigns import load_sample_campaigns
+
+    sample_campaigns = load_sample_campaigns()
+    if sample_campaigns:
+        summary += f"，{sample_campaigns} 项专项行动"
     return summary + "（均为虚构，标有“示例数据”）。"
 
 
