@@ -5,7 +5,7 @@ serializers with the .json twins (``domain.serializers``); search lives in
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from blueprints.common import paginate
 from blueprints.public_data import (
@@ -16,8 +16,8 @@ from blueprints.public_data import (
     public_urls,
     statistics_answer,
 )
-from blueprints.report_data import bulletin_list_payload, bulletin_payload
-from domain import queries, serializers, verdict
+from blueprints.report_data import bulletin_list_payload, bulletin_payload, grading_payload, published_grading_or_404
+from domain import gradings, queries, serializers, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
 from search_index import SORTS
@@ -100,6 +100,7 @@ def index():
                 {
                     "path": "/api/v1/enterprises/<credit_code>",
                     "description": "一个单位及其全部公开记录；listed_now：截至 as_of（当天）是否在失信联合惩戒对象名单中；"
+                    "grading：最近一个年度的守法诚信等级（按本市公开范围，不公开时为 null）；"
                     "没有公开记录的返回404（listed_now 为 false），代码有误的返回400并指出哪一位有误",
                 },
                 {
@@ -113,6 +114,17 @@ def index():
                     "url": link("api.bulletins"),
                     "params": {**paging, "year": "通报年份"},
                     "description": "已发布的工作通报",
+                },
+                {
+                    "path": "/api/v1/gradings",
+                    "url": link("api.gradings"),
+                    "params": {
+                        **paging,
+                        "year": "评价年度（不填：最近一个已发布的年度）",
+                        "grade": "A|B|C（只在公开范围内）",
+                    },
+                    "description": "劳动保障守法诚信等级评价：counts（A、B、C各多少户）、districts（各区县分等级户数）和 results"
+                    "（按本市公开范围：A级名单或全部；只公开数量时为空）；不公开时返回404",
                 },
                 {
                     "path": "/api/v1/bulletins/<id>",
@@ -210,7 +222,9 @@ def enterprise(credit_code: str):
         ), 404
     url = url_for("public.enterprise", credit_code=found.code, _external=True)
     body = serializers.enterprise_dict(found.code, url, found.latest, found.cases, found.listings, public_urls())
-    return jsonify({**body, "listed_now": answer.listed_now, "as_of": answer.as_of.isoformat()})
+    grade = gradings.latest_grade(found.code, current_app.config)  # as GONGSHI_PUBLISH_GRADES allows
+    grading = {"year": grade.year, **gradings.result_dict(grade)} if grade else None
+    return jsonify({**body, "listed_now": answer.listed_now, "as_of": answer.as_of.isoformat(), "grading": grading})
 
 
 @bp.get("/batches")
@@ -241,3 +255,8 @@ def statistics_figures():
     years, of every record or of one campaign's (``campaign``), from the same
     ``domain.statistics`` as the /statistics page."""
     return jsonify(statistics_answer(request.args))
+
+
+@bp.get("/gradings", endpoint="gradings")
+def grading_results():
+    return jsonify(grading_payload(published_grading_or_404()))

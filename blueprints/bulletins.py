@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
 from flask import Blueprint, jsonify, url_for
 
@@ -17,7 +18,7 @@ from blueprints.report_data import (
     bulletin_year_arg,
     published_bulletin_or_404,
 )
-from domain import bulletins
+from domain import bulletins, charts
 from domain.exporting import safe_cell, stream
 
 bp = Blueprint("bulletins", __name__)
@@ -65,8 +66,14 @@ def index_json():
     """Every published bulletin matching the filter, as the downloads give every
     matching record (the API pages; this does not)."""
     items = list(stream(bulletins.published_statement(bulletin_year_arg())))
+    counts = bulletins.indicator_counts(items)
     return jsonify(
-        {"total": len(items), "results": [bulletins.bulletin_summary_dict(item, bulletin_url(item)) for item in items]}
+        {
+            "total": len(items),
+            "results": [
+                bulletins.bulletin_summary_dict(item, bulletin_url(item), counts.get(item.id, 0)) for item in items
+            ],
+        }
     )
 
 
@@ -97,6 +104,16 @@ def detail(id: int):
     comparison = bulletins.compare(found)
     csv_url = url_for("bulletins.detail_csv", id=found.id)
     json_url = url_for("bulletins.detail_json", id=found.id)
+    declined = [row for row in comparison.rows if row.lower_is_better and row.declined]
+    chart = (
+        charts.bar_chart(
+            f"与{comparison.previous_label}相比下降的指标（降幅）",
+            [charts.Bar(row.name, -row.change_pct) for row in declined],
+            value_text=lambda value: f"下降{Decimal(str(value)):.2f}%",
+        )
+        if declined
+        else None
+    )
     response = render(
         "bulletins/detail.html",
         "bulletins/detail.html",
@@ -105,6 +122,7 @@ def detail(id: int):
         comparison=comparison,
         period=bulletins.period_label(found.year, found.month_from, found.month_to),
         summary=bulletins.summary_sentence(comparison),
+        chart=chart,
         fmt=bulletins.format_value,
         revisions=bulletins.revisions(found),
         csv_url=csv_url,

@@ -4,12 +4,12 @@ CSV/JSON/XLSX twins of every list, all from the queries in ``domain.queries``.""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from sqlalchemy import Select, select
 
 from blueprints.common import download, is_htmx, paginate, render, url_with
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from domain import campaigns, clock, exporting, queries, serializers, statistics, verdict
+from domain import campaigns, clock, exporting, gradings, queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
@@ -303,6 +303,7 @@ def enterprise(credit_code: str):
         cases=found.cases,
         listings=found.listings,
         verdict=verdict.for_code(found.code),
+        grading=gradings.latest_grade(found.code, current_app.config),
         share_url=url_for("public.enterprise", credit_code=found.code, _external=True),
         queried_at=clock.now(),
     )

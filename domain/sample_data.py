@@ -23,9 +23,9 @@ from domain import clock, importing
 from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, validate_table
 from domain.publishing import update_search_index
 from domain.spreadsheets import Table
-from domain.validation import CREDIT_CODE_ALPHABET
+from domain.validation import CREDIT_CODE_ALPHABET, normalize_document_no
 from extensions import db
-from models import Batch, Hotline
+from models import Batch, Case, Hotline, Listing
 from models.batch import KIND_CASES, KIND_LISTINGS
 from search_index import reindex
 
@@ -187,6 +187,13 @@ class _Generator:
         self.pool_size = max(pool_size, 10)
         self.rng = random.Random(seed)
         self.document_counters: dict[tuple[str, int], int] = {}
+        # Decision numbers already stored (a second load into the same database):
+        # skipped, since one decision is published once.
+        self.taken_documents: set[str] = set()
+        for model in (Case, Listing):
+            self.taken_documents.update(
+                db.session.scalars(select(model.document_no_key).where(model.document_no_key.is_not(None)))
+            )
 
     # -- people, places, enterprises ------------------------------------------------
 
@@ -248,8 +255,11 @@ class _Generator:
 
     def document_no(self, prefix: str, kind: str, year: int) -> str:
         key = (prefix + kind, year)
-        self.document_counters[key] = self.document_counters.get(key, 0) + 1
-        return f"{prefix}{kind}〔{year}〕{self.document_counters[key]}号"
+        while True:
+            self.document_counters[key] = self.document_counters.get(key, 0) + 1
+            number = f"{prefix}{kind}〔{year}〕{self.document_counters[key]}号"
+            if not self.taken_documents or normalize_document_no(number) not in self.taken_documents:
+                return number
 
     # -- numbers and text --------------------------------------------------------
 
@@ -726,11 +736,14 @@ def load_sample_data(
     summary = f"已加载示例数据：{batches} 个批次，{loaded[KIND_CASES]} 件案件，{loaded[KIND_LISTINGS]} 条失信名单"
     if hotlines:
         summary += f"，{hotlines} 条举报投诉电话"
-    from domain.sample_reports import load_sample_bulletins
+    from domain.sample_reports import load_sample_bulletins, load_sample_gradings
 
     sample_bulletins = load_sample_bulletins()
     if sample_bulletins:
         summary += f"，{sample_bulletins} 份工作通报"
+    sample_gradings = load_sample_gradings()
+    if sample_gradings:
+        summary += f"，{sample_gradings} 个年度的守法诚信等级评价"
     from domain.sample_campaigns import load_sample_campaigns
 
     sample_campaigns = load_sample_campaigns()

@@ -6,6 +6,7 @@ from models.bulletin import Bulletin, BulletinValue
 from models.campaign import Campaign
 from models.case import Case, CaseViolationType
 from models.enterprise import Enterprise
+from models.grading import GradingResult, GradingRun
 from models.hotline import Hotline
 from models.listing import Listing, ListingPerson
 from models.objection import Objection
@@ -22,6 +23,8 @@ __all__ = [
     "Case",
     "CaseViolationType",
     "Enterprise",
+    "GradingResult",
+    "GradingRun",
     "Hotline",
     "Listing",
     "ListingPerson",

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 import blueprints.admin as admin_blueprint
-from domain import accounts, bulletins, campaigns
+from domain import accounts, bulletins, campaigns, gradings
 from domain.accounts import SourceThrottle
 from extensions import db
 from models import AuditEvent, Batch, Case, Hotline, Listing, Objection, User
 from tests import admin_support
 from tests.admin_support import PASSWORD, login, make_user, post, token
-from tests.builders import case_row, listing_row, load
+from tests.builders import case_row, credit_code, listing_row, load
 
 fast_hashing = admin_support.fast_hashing
 ALL = ("editor", "publisher", "admin")
@@ -59,6 +59,24 @@ def world(app, fast_hashing):
         if state == "published":
             bulletins.publish(bulletin, None, four_eyes=False)
         bulletin_ids[f"{state}_bulletin"] = bulletin.id
+    for state in ("draft", "submitted"):
+        run = gradings.create_run(
+            year=2025,
+            rows=[
+                {
+                    "enterprise_name": "兰州某公司",
+                    "credit_code": credit_code(9),
+                    "grade": "A",
+                    "graded_on": dt.date(2026, 1, 5),
+                }
+            ],
+            authority="局",
+            district_codes={},
+            user=users["editor"],
+        )
+        if state == "submitted":
+            gradings.submit(run, users["editor"])
+        bulletin_ids[f"{state}_grading"] = run.id
     db.session.commit()
     ids = {
         **bulletin_ids,
@@ -200,6 +218,14 @@ ROUTES = [
     ("admin.bulletin_delete", "POST", "/admin/bulletins/{draft_bulletin}/delete", {}, ALL),
     ("admin.bulletin_send_back", "POST", "/admin/bulletins/{submitted_bulletin}/send-back", {"comment": "请核对"}, PUB),
     ("admin.bulletin_publish", "POST", "/admin/bulletins/{submitted_bulletin}/publish", {}, PUB),
+    ("admin.gradings_list", "GET", "/admin/gradings", None, ALL),
+    ("admin.grading_upload", "GET", "/admin/gradings/upload", None, ALL),
+    ("admin.grading_upload", "POST", "/admin/gradings/upload", {"year": "2025"}, ALL),
+    ("admin.grading", "GET", "/admin/gradings/{draft_grading}", None, ALL),
+    ("admin.grading_submit", "POST", "/admin/gradings/{draft_grading}/submit", {}, ALL),
+    ("admin.grading_delete", "POST", "/admin/gradings/{draft_grading}/delete", {}, ALL),
+    ("admin.grading_send_back", "POST", "/admin/gradings/{submitted_grading}/send-back", {"comment": "请核对"}, PUB),
+    ("admin.grading_publish", "POST", "/admin/gradings/{submitted_grading}/publish", {}, PUB),
     ("admin.logout", "POST", "/admin/logout", {}, ALL),
     ("admin.own_password", "GET", "/admin/password", None, ALL),
     (
@@ -299,7 +325,14 @@ def test_login_sets_a_protected_session_cookie(client, world):
 def test_production_cookies_are_secure():
     from app import create_app
 
-    production = create_app({"ENV_NAME": "production", "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    production = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "x",
+            "DATABASE_URL": "sqlite://",
+            "PUBLIC_BASE_URL": "https://gongshi.example.gov.cn",
+        }
+    )
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True
     assert production.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm, campaign_tag_form
 from blueprints.admin.helpers import (
+    batch_history,
     commit_and_index,
     done,
-    history,
     me,
     public_url,
     refuse,
@@ -21,11 +21,11 @@ from blueprints.admin.helpers import (
     usernames,
 )
 from blueprints.common import choice_arg, page_args, paginate, render
-from domain import audit, bulletins, clock, importing, publishing
+from domain import audit, bulletins, clock, gradings, importing, publishing
 from domain.publishing import PublishingError, record_model
 from domain.visibility import listing_is_public_clause
 from extensions import db
-from models import Batch, Bulletin, Listing
+from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
 
 STAFF = ("editor", "publisher", "admin")
@@ -99,19 +99,31 @@ def batches():
 @role_required(*PUBLISHERS)
 def review():
     waiting = list(db.session.scalars(select(Batch).where(Batch.status == "submitted").order_by(Batch.submitted_at)))
+    waiting_gradings = list(
+        db.session.scalars(select(GradingRun).where(GradingRun.status == "submitted").order_by(GradingRun.submitted_at))
+    )
     waiting_bulletins = list(
         db.session.scalars(select(Bulletin).where(Bulletin.status == "submitted").order_by(Bulletin.submitted_at))
     )
-    names = usernames(*(b.created_by_id for b in [*waiting, *waiting_bulletins]), *(b.submitted_by_id for b in waiting))
+    names = usernames(
+        *(b.created_by_id for b in [*waiting, *waiting_bulletins, *waiting_gradings]),
+        *(b.submitted_by_id for b in waiting),
+    )
+    changes = {b.id: publishing.batch_changes(b) for b in waiting}
     return render_template(
         "admin/review.html",
         title="审核",
         nav="review",
         waiting=waiting,
         names=names,
+        changes=changes,
         counts=publishing.record_counts(waiting),
         blocked={b.id: publishing.why_not_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
         waiting_bulletins=waiting_bulletins,
+        waiting_gradings=waiting_gradings,
+        grading_blocked={
+            g.id: gradings.why_not(g, me(), four_eyes=current_app.config["FOUR_EYES"]) for g in waiting_gradings
+        },
         bulletin_blocked={
             b.id: bulletins.why_not(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting_bulletins
         },
@@ -162,8 +174,10 @@ def upload():
             form=form, report=result.report, status=422, message=wrong_kind_hint(data, filename, kind, result.report)
         )
     count = len(result.report.records)
+    notices = len(result.report.notices)
+    flagged = f"其中{notices}条记录的单位已在失信名单中，已在批次页面标出，请核实。" if notices else ""
     return done(
-        f"文件检查通过，已保存为草稿批次（{count}条）。请预览核对后提交审核。",
+        f"文件检查通过，已保存为草稿批次（{count}条）。{flagged}请预览核对后提交审核。",
         "admin.batch",
         batch_id=result.batch.id,
     )
@@ -200,7 +214,8 @@ def batch(batch_id: int):
         batch=batch,
         result=result,
         names=usernames(batch.created_by_id, batch.submitted_by_id, batch.published_by_id),
-        history=history("batch", batch.id),
+        history=batch_history(batch.id),
+        changes=publishing.batch_changes(batch),
         action_form=ActionForm(),
         send_back_form=SendBackForm(),
         withdraw_form=ReasonForm(),
@@ -208,6 +223,8 @@ def batch(batch_id: int):
         publish_blocked=publishing.why_not_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
         public_url=public_url,
         label=audit.ACTION_LABELS,
+        clashes=publishing.publish_clashes(batch) if batch.status in ("draft", "submitted") else [],
+        notices=publishing.listing_notices(batch) if batch.status in ("draft", "submitted") else [],
     )
 
 

@@ -252,6 +252,16 @@ class BulletinUploadForm(FlaskForm):
     file = FileField("文件（.xlsx 或 .csv，两列：指标、数值）", validators=[FileRequired("请选择要上传的文件")])
 
 
+class GradingUploadForm(FlaskForm):
+    year = IntegerField(
+        "评价年度", validators=[InputRequired("请填写年度"), NumberRange(2000, 2100, "年度应在2000到2100之间")]
+    )
+    title = StringField(
+        "标题", validators=[Optional(), Length(max=200)], description="不填则为“2020年度劳动保障守法诚信等级评价结果”"
+    )
+    file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
+
+
 # --- special campaigns (专项行动) -----------------------------------------------------
 
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3e533837360d
+Revision ID: 18e3d215d5a6
 Revises: 
-Create Date: 2026-12-03 14:56:21.032441
+Create Date: 2026-12-03 15:15:25.025167
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '3e533837360d'
+revision = '18e3d215d5a6'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -95,6 +95,7 @@ def upgrade():
     sa.Column('action', sa.String(length=50), nullable=False),
     sa.Column('object_type', sa.String(length=30), nullable=True),
     sa.Column('object_id', sa.Integer(), nullable=True),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('before', sa.JSON(), nullable=True),
     sa.Column('after', sa.JSON(), nullable=True),
@@ -104,6 +105,7 @@ def upgrade():
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_event_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_user_id'), ['user_id'], unique=False)
 
@@ -167,6 +169,31 @@ def upgrade():
     )
     with op.batch_alter_table('bulletin', schema=None) as batch_op:
         batch_op.create_index('ix_bulletin_period', ['status', 'year', 'month_from', 'month_to'], unique=False)
+
+    op.create_table('grading_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('authority', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('published_on', sa.Date(), nullable=True),
+    sa.Column('is_sample', sa.Boolean(), nullable=False),
+    sa.Column('source_filename', sa.String(length=255), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('submitted_by_id', sa.Integer(), nullable=True),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.Column('published_by_id', sa.Integer(), nullable=True),
+    sa.Column('review_comment', sa.Text(), nullable=True),
+    sa.Column('superseded_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['user.id'], name=op.f('fk_grading_run_created_by_id_user')),
+    sa.ForeignKeyConstraint(['published_by_id'], ['user.id'], name=op.f('fk_grading_run_published_by_id_user')),
+    sa.ForeignKeyConstraint(['submitted_by_id'], ['user.id'], name=op.f('fk_grading_run_submitted_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_grading_run'))
+    )
+    with op.batch_alter_table('grading_run', schema=None) as batch_op:
+        batch_op.create_index('ix_grading_run_status_year', ['status', 'year'], unique=False)
 
     op.create_table('objection',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -273,6 +300,24 @@ def upgrade():
         batch_op.create_index('ix_case_status_district_year', ['status', 'district', 'year', 'decided_on'], unique=False)
         batch_op.create_index('ix_case_status_workers', ['status', 'workers_involved'], unique=False)
         batch_op.create_index('ix_case_status_year', ['status', 'year', 'decided_on'], unique=False)
+        batch_op.create_index('uq_case_record_document_no_key_held', ['document_no_key'], unique=True, sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
+
+    op.create_table('grading_result',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('enterprise_name', sa.String(length=200), nullable=False),
+    sa.Column('credit_code', sa.String(length=18), nullable=False),
+    sa.Column('district', sa.String(length=50), nullable=True),
+    sa.Column('grade', sa.String(length=1), nullable=False),
+    sa.Column('graded_on', sa.Date(), nullable=False),
+    sa.Column('source_row', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['run_id'], ['grading_run.id'], name=op.f('fk_grading_result_run_id_grading_run'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_grading_result'))
+    )
+    with op.batch_alter_table('grading_result', schema=None) as batch_op:
+        batch_op.create_index('ix_grading_result_code_year', ['credit_code', 'year'], unique=False)
+        batch_op.create_index('ix_grading_result_run_grade', ['run_id', 'grade'], unique=False)
 
     op.create_table('listing',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -326,6 +371,7 @@ def upgrade():
         batch_op.create_index('ix_listing_status_district_year', ['status', 'district', 'year'], unique=False)
         batch_op.create_index('ix_listing_status_expires', ['status', 'expires_on', 'listed_on'], unique=False)
         batch_op.create_index('ix_listing_status_listed', ['status', 'listed_on', 'id'], unique=False)
+        batch_op.create_index('uq_listing_document_no_key_held', ['document_no_key'], unique=True, sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
 
     op.create_table('case_violation_type',
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -364,6 +410,7 @@ def downgrade():
 
     op.drop_table('case_violation_type')
     with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.drop_index('uq_listing_document_no_key_held', sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
         batch_op.drop_index('ix_listing_status_listed')
         batch_op.drop_index('ix_listing_status_expires')
         batch_op.drop_index('ix_listing_status_district_year')
@@ -375,7 +422,13 @@ def downgrade():
         batch_op.drop_index('ix_listing_batch')
 
     op.drop_table('listing')
+    with op.batch_alter_table('grading_result', schema=None) as batch_op:
+        batch_op.drop_index('ix_grading_result_run_grade')
+        batch_op.drop_index('ix_grading_result_code_year')
+
+    op.drop_table('grading_result')
     with op.batch_alter_table('case_record', schema=None) as batch_op:
+        batch_op.drop_index('uq_case_record_document_no_key_held', sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
         batch_op.drop_index('ix_case_status_year')
         batch_op.drop_index('ix_case_status_workers')
         batch_op.drop_index('ix_case_status_district_year')
@@ -403,6 +456,10 @@ def downgrade():
         batch_op.drop_index('ix_objection_source_created')
 
     op.drop_table('objection')
+    with op.batch_alter_table('grading_run', schema=None) as batch_op:
+        batch_op.drop_index('ix_grading_run_status_year')
+
+    op.drop_table('grading_run')
     with op.batch_alter_table('bulletin', schema=None) as batch_op:
         batch_op.drop_index('ix_bulletin_period')
 
@@ -415,6 +472,7 @@ def downgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_occurred_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_event_batch_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
