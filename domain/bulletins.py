@@ -156,10 +156,10 @@ def parse_value(raw: object, indicator: Indicator) -> Decimal:
         raise ValueError("应为数字")
     if value < 0:
         raise ValueError("不能为负数")
+    if value >= MAX_VALUE:  # checked first: quantizing 1e400 would overflow
+        raise ValueError(f"数值过大，请核对单位是否为“{indicator.unit}”")
     if value != value.quantize(Decimal("0.0001")):
         raise ValueError("最多保留四位小数")
-    if value >= MAX_VALUE:
-        raise ValueError(f"数值过大，请核对单位是否为“{indicator.unit}”")
     if indicator.unit == "%" and value > 100:
         raise ValueError("百分比不能超过100")
     return value.quantize(Decimal("0.0001"))
