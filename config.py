@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from urllib.parse import urlsplit
 
 # The districts of the first deployment (兰州市). Another city sets
 # GONGSHI_DISTRICTS='["…","…"]'.
@@ -73,6 +74,10 @@ class Defaults:
     # {"name", "unit", "lower_is_better"}; None: domain.bulletins.DEFAULT_INDICATORS.
     BULLETIN_INDICATORS = None
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
+    # One import (upload or flask import): data rows at most, and an XLSX file's
+    # parts unpacked at most (a zip bomb is refused before it is unpacked).
+    IMPORT_MAX_ROWS = 20_000
+    IMPORT_MAX_UNPACKED_MB = 100
     PER_PAGE_DEFAULT = 20
     PER_PAGE_MAX = 100
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -87,6 +92,12 @@ class Defaults:
     # higher number lets clients choose the address the login throttle and the
     # objection limit see.
     PROXY_COUNT = 0
+    # The address the public reaches the site at, e.g. "https://gongshi.example.gov.cn"
+    # (a path prefix is allowed). Every absolute URL (API, CSV, feeds, sitemap) is
+    # built from it rather than from the request's Host header. Required in
+    # production unless TRUSTED_HOSTS lists the accepted host names.
+    PUBLIC_BASE_URL = None
+    TRUSTED_HOSTS = None  # Flask: a request for any other Host is refused (400)
     SERVED_BY_HEADER = False  # benchmarks: search answers say which process served them (X-Served-By)
 
 
@@ -132,6 +143,14 @@ def finish(app) -> None:
         if production:
             raise RuntimeError("GONGSHI_SECRET_KEY must be set in production")
         config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    base_url = (config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise RuntimeError("GONGSHI_PUBLIC_BASE_URL must look like https://gongshi.example.gov.cn[/prefix]")
+    config["PUBLIC_BASE_URL"] = base_url or None
+    if production and not (config["PUBLIC_BASE_URL"] or config.get("TRUSTED_HOSTS")):
+        raise RuntimeError("GONGSHI_PUBLIC_BASE_URL (or GONGSHI_TRUSTED_HOSTS) must be set in production")
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True

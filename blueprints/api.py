@@ -5,12 +5,12 @@ serializers with the .json twins (``domain.serializers``); search lives in
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from blueprints.common import paginate
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
 from blueprints.report_data import bulletin_list_payload, bulletin_payload, grading_payload, published_grading_or_404
-from domain import queries, serializers, statistics, verdict
+from domain import gradings, queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
 from search_index import SORTS
@@ -91,6 +91,7 @@ def index():
                 {
                     "path": "/api/v1/enterprises/<credit_code>",
                     "description": "一个单位及其全部公开记录；listed_now：截至 as_of（当天）是否在失信联合惩戒对象名单中；"
+                    "grading：最近一个年度的守法诚信等级（按本市公开范围，不公开时为 null）；"
                     "没有公开记录的返回404（listed_now 为 false），代码有误的返回400并指出哪一位有误",
                 },
                 {
@@ -207,7 +208,9 @@ def enterprise(credit_code: str):
         ), 404
     url = url_for("public.enterprise", credit_code=found.code, _external=True)
     body = serializers.enterprise_dict(found.code, url, found.latest, found.cases, found.listings, public_urls())
-    return jsonify({**body, "listed_now": answer.listed_now, "as_of": answer.as_of.isoformat()})
+    grade = gradings.latest_grade(found.code, current_app.config)  # as GONGSHI_PUBLISH_GRADES allows
+    grading = {"year": grade.year, **gradings.result_dict(grade)} if grade else None
+    return jsonify({**body, "listed_now": answer.listed_now, "as_of": answer.as_of.isoformat(), "grading": grading})
 
 
 @bp.get("/batches")
@@ -239,6 +242,6 @@ def statistics_figures():
     return jsonify(statistics.as_dict(statistics.compute(statistics.parse_period(request.args))))
 
 
-@bp.get("/gradings")
-def gradings():
+@bp.get("/gradings", endpoint="gradings")
+def grading_results():
     return jsonify(grading_payload(published_grading_or_404()))

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event
 
 from extensions import db
-from models import AuditEvent
+from models import AuditEvent, Batch, Case, Listing
 
 # Where the current request comes from; set by the staff blueprint for each request
 # so that domain code need not know about Flask.
@@ -102,6 +102,7 @@ def record(
         username=getattr(user, "username", None) or username,
         object_type=object_type,
         object_id=getattr(obj, "id", None),
+        batch_id=_batch_of(obj),
         summary=summary,
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
@@ -109,6 +110,14 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def _batch_of(obj: Any) -> int | None:
+    if isinstance(obj, Batch):
+        return obj.id
+    if isinstance(obj, (Case, Listing)):
+        return obj.batch_id if obj.batch_id is not None else getattr(obj.batch, "id", None)
+    return None
 
 
 class AppendOnly(RuntimeError):

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from domain import audit, clock
+from domain import audit, clock, review
 from domain.importing import RowError
-from domain.publishing import PublishingError, why_not_publish
+from domain.publishing import PublishingError
 from domain.spreadsheets import SpreadsheetError, Table, read_table
 from domain.validation import clean_text, fold_width
 from extensions import db
@@ -409,11 +409,21 @@ def published_for_period(year: int, month_from: int, month_to: int) -> Bulletin 
     )
 
 
+PREPARING_ACTIONS = ("bulletin.create", "bulletin.edit", "bulletin.submit")
+
+
 def why_not(bulletin: Bulletin, user: User, *, four_eyes: bool) -> str | None:
     """Why this user may not publish this bulletin, or None if they may."""
-    problem = why_not_publish(bulletin, user, four_eyes=four_eyes)  # the batch rules: status, role, four eyes
+    problem = review.why_not_publish(
+        bulletin,
+        user,
+        four_eyes=four_eyes,
+        noun="通报",
+        object_type="bulletin",
+        preparing_actions=PREPARING_ACTIONS,
+    )
     if problem:
-        return problem.replace("批次", "通报")
+        return problem
     clash = published_for_period(bulletin.year, bulletin.month_from, bulletin.month_to)
     if clash is not None and clash.id != bulletin.id:
         return f"{period_label(*clash_period(clash))}的通报已经发布（“{clash.title}”）；如数字有误，请更正已发布的通报"

@@ -42,6 +42,7 @@ from domain.import_validation import (
 )
 from extensions import db
 from models import Batch, User
+from models.batch import KIND_CASES, KIND_LISTINGS
 
 __all__ = [
     "CASE_COLUMNS",
@@ -145,6 +146,8 @@ def import_file(
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem, problem_field="title")
     report = check_file(data, filename, kind, settings)
+    if not report.errors:
+        check_against_stored(report)
     if report.errors:
         return ImportResult(report)
     return import_records(
@@ -158,6 +161,48 @@ def import_file(
         progress=progress,
         report=report,
     )
+
+
+def check_against_stored(report: ImportReport) -> None:
+    """Each record's decision number against every stored record (a file checks
+    itself for duplicates within; this finds the same case in another batch), and
+    each listing's enterprise against the public list. A clash is an error naming
+    the batch that holds the number; an enterprise already listed under another
+    decision is a notice for the reviewer."""
+    column = "文书编号" if report.kind == KIND_CASES else "决定文书号"
+    holders = publishing.document_holders(report.kind, (record.get("document_no_key") for record in report.records))
+    for record in report.records:
+        holder = holders.get(record.get("document_no_key"))
+        if holder is not None:
+            where = f"第{holder.source_row}行" if holder.source_row else f"记录编号{holder.record_id}"
+            report.errors.append(
+                RowError(
+                    record["source_row"],
+                    column,
+                    f"文书号“{record['document_no']}”已在批次“{holder.batch_title}”（{holder.state}，{where}）中，"
+                    + (
+                        "同一决定只能公开一次" if holder.state == "已发布" else "如需重新上传该批次，请先删除原草稿批次"
+                    ),
+                    batch_id=holder.batch_id,
+                )
+            )
+    if report.errors:
+        report.records = []
+        return
+    if report.kind == KIND_LISTINGS:
+        listed = publishing.enterprises_listed(record.get("credit_code") for record in report.records)
+        for record in report.records:
+            current = listed.get(record.get("credit_code"))
+            if current is not None and current.document_no_key != record.get("document_no_key"):
+                report.notices.append(
+                    RowError(
+                        record["source_row"],
+                        "统一社会信用代码",
+                        f"该单位已在名单中（批次“{current.batch.title}”，决定文书号“{current.document_no}”，"
+                        f"{current.expires_on.isoformat()}届满）；依法可以再次列入，请审核人核实",
+                        batch_id=current.batch_id,
+                    )
+                )
 
 
 def import_records(

@@ -23,9 +23,9 @@ from domain import clock, importing
 from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, validate_table
 from domain.publishing import update_search_index
 from domain.spreadsheets import Table
-from domain.validation import CREDIT_CODE_ALPHABET
+from domain.validation import CREDIT_CODE_ALPHABET, normalize_document_no
 from extensions import db
-from models import Batch, Hotline
+from models import Batch, Case, Hotline, Listing
 from models.batch import KIND_CASES, KIND_LISTINGS
 from search_index import reindex
 
@@ -187,6 +187,13 @@ class _Generator:
         self.pool_size = max(pool_size, 10)
         self.rng = random.Random(seed)
         self.document_counters: dict[tuple[str, int], int] = {}
+        # Decision numbers already stored (a second load into the same database):
+        # skipped, since one decision is published once.
+        self.taken_documents: set[str] = set()
+        for model in (Case, Listing):
+            self.taken_documents.update(
+                db.session.scalars(select(model.document_no_key).where(model.document_no_key.is_not(None)))
+            )
 
     # -- people, places, enterprises ------------------------------------------------
 
@@ -248,8 +255,11 @@ class _Generator:
 
     def document_no(self, prefix: str, kind: str, year: int) -> str:
         key = (prefix + kind, year)
-        self.document_counters[key] = self.document_counters.get(key, 0) + 1
-        return f"{prefix}{kind}〔{year}〕{self.document_counters[key]}号"
+        while True:
+            self.document_counters[key] = self.document_counters.get(key, 0) + 1
+            number = f"{prefix}{kind}〔{year}〕{self.document_counters[key]}号"
+            if not self.taken_documents or normalize_document_no(number) not in self.taken_documents:
+                return number
 
     # -- numbers and text --------------------------------------------------------
 

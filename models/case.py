@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.batch import Batch
-from models.common import EnterpriseSnapshot, Money, PublicationState
+from models.common import EnterpriseSnapshot, Money, PublicationState, document_number_unique
 from models.enterprise import Enterprise
 
 # draft (in an unpublished batch) → published → withdrawn (撤回: 410 at its URL)
@@ -26,6 +26,7 @@ class Case(EnterpriseSnapshot, PublicationState, db.Model):
         Index("ix_case_status_amount", "status", "amount_involved"),
         Index("ix_case_status_workers", "status", "workers_involved"),
         Index("ix_case_batch", "batch_id", "id"),
+        document_number_unique("case_record"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

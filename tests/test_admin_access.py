@@ -308,7 +308,14 @@ def test_login_sets_a_protected_session_cookie(client, world):
 def test_production_cookies_are_secure():
     from app import create_app
 
-    production = create_app({"ENV_NAME": "production", "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    production = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "x",
+            "DATABASE_URL": "sqlite://",
+            "PUBLIC_BASE_URL": "https://gongshi.example.gov.cn",
+        }
+    )
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True
     assert production.config["SESSION_COOKIE_SAMESITE"] == "Lax"

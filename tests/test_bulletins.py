@@ -411,3 +411,26 @@ def test_public_list_page_fragment_and_twins(app, client):
     )
     assert client.get("/bulletins/999").status_code == 404
     assert client.get("/api/v1/bulletins/999").status_code == 404
+
+
+def test_whoever_changed_the_draft_may_not_publish_it(app, client, staff):
+    login(client, "editor")
+    assert post(client, "/admin/bulletins/new", _form({"受理案件数": "73"})).status_code == 303
+    bulletin = db.session.scalar(select(Bulletin))
+    logout(client)
+    login(client, "publisher2")  # corrects a figure in the draft
+    assert post(client, f"/admin/bulletins/{bulletin.id}/edit", _form({"受理案件数": "74"})).status_code == 303
+    logout(client)
+    login(client, "editor")
+    assert post(client, f"/admin/bulletins/{bulletin.id}/submit").status_code == 303
+    logout(client)
+    login(client, "publisher2")
+    text = post(client, f"/admin/bulletins/{bulletin.id}/publish", follow_redirects=True).get_data(as_text=True)
+    assert "四眼原则：录入、修改或提交过该通报的人不能发布它" in text
+    db.session.expire_all()
+    assert bulletin.status == "submitted"
+    logout(client)
+    login(client, "publisher")
+    assert post(client, f"/admin/bulletins/{bulletin.id}/publish").status_code == 303
+    db.session.expire_all()
+    assert bulletin.status == "published"

@@ -176,7 +176,9 @@ def test_publish_grades_none(app, client, graded):
     assert answer.status_code == 404 and "未向社会公开" in answer.get_json()["error"]["message"]
     assert client.get("/gradings.csv").status_code == 404
     assert 'id="h-grading"' not in enterprise_page(client, 31)
+    assert client.get(f"/api/v1/enterprises/{credit_code(31)}").get_json()["grading"] is None
     assert "守法诚信等级评价" not in client.get("/bulletins").get_data(as_text=True)
+    assert "守法诚信等级评价</a>依据" not in client.get("/about").get_data(as_text=True)
 
 
 def test_publish_grades_counts(app, client, graded):
@@ -204,6 +206,17 @@ def test_publish_grades_a_list(app, client, graded):
     # The latest grade, only if it is A: 甲 (A in 2024) shows it; 乙 (B in 2024, A in 2023) shows none.
     assert "2024年度评价" in enterprise_page(client, 31) and "A级" in enterprise_page(client, 31)
     assert 'id="h-grading"' not in enterprise_page(client, 32)
+    assert "以及A级单位名单" in client.get("/about").get_data(as_text=True)
+    assert client.get(f"/api/v1/enterprises/{credit_code(31)}").get_json()["grading"] == {
+        "year": 2024,
+        "enterprise_name": "兰州甲建筑有限公司",
+        "credit_code": credit_code(31),
+        "grade": "A",
+        "grade_label": "守法诚信",
+        "district": "城关区",
+        "graded_on": "2025-01-10",
+    }
+    assert client.get(f"/api/v1/enterprises/{credit_code(32)}").get_json()["grading"] is None
     twin = client.get("/gradings.json").get_json()
     assert twin["total"] == 2 and twin["counts"] == answer["counts"]
 
@@ -218,6 +231,7 @@ def test_publish_grades_all(app, client, graded):
     }
     assert [r["grade"] for r in client.get("/api/v1/gradings?year=2024&grade=B").get_json()["results"]] == ["B"]
     assert "B级" in enterprise_page(client, 32) and "基本守法" in enterprise_page(client, 32)
+    assert client.get(f"/api/v1/enterprises/{credit_code(32)}").get_json()["grading"]["grade"] == "B"
     fragment = client.get("/gradings?grade=A", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "兰州乙建筑有限公司" not in fragment
     assert client.get("/api/v1/gradings?year=2019").status_code == 404

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm
 from blueprints.admin.helpers import (
+    batch_history,
     commit_and_index,
     done,
-    history,
     me,
     public_url,
     refuse,
@@ -109,12 +109,14 @@ def review():
         *(b.created_by_id for b in [*waiting, *waiting_bulletins, *waiting_gradings]),
         *(b.submitted_by_id for b in waiting),
     )
+    changes = {b.id: publishing.batch_changes(b) for b in waiting}
     return render_template(
         "admin/review.html",
         title="审核",
         nav="review",
         waiting=waiting,
         names=names,
+        changes=changes,
         counts=publishing.record_counts(waiting),
         blocked={b.id: publishing.why_not_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
         waiting_bulletins=waiting_bulletins,
@@ -172,8 +174,10 @@ def upload():
             form=form, report=result.report, status=422, message=wrong_kind_hint(data, filename, kind, result.report)
         )
     count = len(result.report.records)
+    notices = len(result.report.notices)
+    flagged = f"其中{notices}条记录的单位已在失信名单中，已在批次页面标出，请核实。" if notices else ""
     return done(
-        f"文件检查通过，已保存为草稿批次（{count}条）。请预览核对后提交审核。",
+        f"文件检查通过，已保存为草稿批次（{count}条）。{flagged}请预览核对后提交审核。",
         "admin.batch",
         batch_id=result.batch.id,
     )
@@ -210,13 +214,16 @@ def batch(batch_id: int):
         batch=batch,
         result=result,
         names=usernames(batch.created_by_id, batch.submitted_by_id, batch.published_by_id),
-        history=history("batch", batch.id),
+        history=batch_history(batch.id),
+        changes=publishing.batch_changes(batch),
         action_form=ActionForm(),
         send_back_form=SendBackForm(),
         withdraw_form=ReasonForm(),
         publish_blocked=publishing.why_not_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
         public_url=public_url,
         label=audit.ACTION_LABELS,
+        clashes=publishing.publish_clashes(batch) if batch.status in ("draft", "submitted") else [],
+        notices=publishing.listing_notices(batch) if batch.status in ("draft", "submitted") else [],
     )
 
 

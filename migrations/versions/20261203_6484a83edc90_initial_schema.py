@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: c1743522ebbf
+Revision ID: 6484a83edc90
 Revises: 
-Create Date: 2026-12-03 14:54:46.435839
+Create Date: 2026-12-03 14:59:40.946248
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'c1743522ebbf'
+revision = '6484a83edc90'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -85,6 +85,7 @@ def upgrade():
     sa.Column('action', sa.String(length=50), nullable=False),
     sa.Column('object_type', sa.String(length=30), nullable=True),
     sa.Column('object_id', sa.Integer(), nullable=True),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('before', sa.JSON(), nullable=True),
     sa.Column('after', sa.JSON(), nullable=True),
@@ -94,6 +95,7 @@ def upgrade():
     )
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_event_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_event_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_event_user_id'), ['user_id'], unique=False)
 
@@ -282,6 +284,7 @@ def upgrade():
         batch_op.create_index('ix_case_status_district_year', ['status', 'district', 'year', 'decided_on'], unique=False)
         batch_op.create_index('ix_case_status_workers', ['status', 'workers_involved'], unique=False)
         batch_op.create_index('ix_case_status_year', ['status', 'year', 'decided_on'], unique=False)
+        batch_op.create_index('uq_case_record_document_no_key_held', ['document_no_key'], unique=True, sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
 
     op.create_table('grading_result',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -352,6 +355,7 @@ def upgrade():
         batch_op.create_index('ix_listing_status_district_year', ['status', 'district', 'year'], unique=False)
         batch_op.create_index('ix_listing_status_expires', ['status', 'expires_on', 'listed_on'], unique=False)
         batch_op.create_index('ix_listing_status_listed', ['status', 'listed_on', 'id'], unique=False)
+        batch_op.create_index('uq_listing_document_no_key_held', ['document_no_key'], unique=True, sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
 
     op.create_table('case_violation_type',
     sa.Column('case_id', sa.Integer(), nullable=False),
@@ -390,6 +394,7 @@ def downgrade():
 
     op.drop_table('case_violation_type')
     with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.drop_index('uq_listing_document_no_key_held', sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
         batch_op.drop_index('ix_listing_status_listed')
         batch_op.drop_index('ix_listing_status_expires')
         batch_op.drop_index('ix_listing_status_district_year')
@@ -407,6 +412,7 @@ def downgrade():
 
     op.drop_table('grading_result')
     with op.batch_alter_table('case_record', schema=None) as batch_op:
+        batch_op.drop_index('uq_case_record_document_no_key_held', sqlite_where=sa.text("status IN ('published', 'removed', 'revoked')"), postgresql_where=sa.text("status IN ('published', 'removed', 'revoked')"))
         batch_op.drop_index('ix_case_status_year')
         batch_op.drop_index('ix_case_status_workers')
         batch_op.drop_index('ix_case_status_district_year')
@@ -448,6 +454,7 @@ def downgrade():
     with op.batch_alter_table('audit_event', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_event_user_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_occurred_at'))
+        batch_op.drop_index(batch_op.f('ix_audit_event_batch_id'))
         batch_op.drop_index(batch_op.f('ix_audit_event_action'))
 
     op.drop_table('audit_event')
