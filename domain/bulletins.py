@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from domain import audit, clock, review
@@ -156,10 +156,10 @@ def parse_value(raw: object, indicator: Indicator) -> Decimal:
         raise ValueError("应为数字")
     if value < 0:
         raise ValueError("不能为负数")
+    if value >= MAX_VALUE:  # checked first: quantizing 1e400 would overflow
+        raise ValueError(f"数值过大，请核对单位是否为“{indicator.unit}”")
     if value != value.quantize(Decimal("0.0001")):
         raise ValueError("最多保留四位小数")
-    if value >= MAX_VALUE:
-        raise ValueError(f"数值过大，请核对单位是否为“{indicator.unit}”")
     if indicator.unit == "%" and value > 100:
         raise ValueError("百分比不能超过100")
     return value.quantize(Decimal("0.0001"))
@@ -335,11 +335,22 @@ def _require_draft(bulletin: Bulletin) -> None:
         raise BulletinError("只有草稿可以修改；待审核的通报请先由审核人退回")
 
 
-def edit_draft(bulletin: Bulletin, values: Sequence[tuple[Indicator, Decimal]], title: str | None, user: User) -> None:
+def edit_draft(
+    bulletin: Bulletin,
+    values: Sequence[tuple[Indicator, Decimal]],
+    title: str | None,
+    user: User,
+    period: tuple[int, int, int] | None = None,
+) -> None:
+    """Change a draft's figures, title and (``period``: year, first and last month) period."""
     _require_draft(bulletin)
     if not values:
         raise BulletinError("通报中没有任何指标")
+    if period is not None:
+        check_period(*period)
     before = {**_state(bulletin), "values": value_map(bulletin)}
+    if period is not None:
+        bulletin.year, bulletin.month_from, bulletin.month_to = period
     bulletin.title = clean_text(title) or bulletin.title
     _set_values(bulletin, values)
     before, after = audit.changed_only(before, {**_state(bulletin), "values": value_map(bulletin)})
@@ -709,7 +720,21 @@ def bulletin_dict(comparison: Comparison, url: str) -> dict[str, Any]:
     }
 
 
-def bulletin_summary_dict(bulletin: Bulletin, url: str) -> dict[str, Any]:
+def indicator_counts(items: Sequence[Bulletin]) -> dict[int, int]:
+    """Indicators per bulletin for a list, in one query (not one per bulletin)."""
+    ids = [item.id for item in items]
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(BulletinValue.bulletin_id, func.count())
+            .where(BulletinValue.bulletin_id.in_(ids))
+            .group_by(BulletinValue.bulletin_id)
+        ).all()
+    )
+
+
+def bulletin_summary_dict(bulletin: Bulletin, url: str, indicator_count: int) -> dict[str, Any]:
     """A bulletin in a list (without its indicators)."""
     return {
         "id": bulletin.id,
@@ -719,7 +744,7 @@ def bulletin_summary_dict(bulletin: Bulletin, url: str) -> dict[str, Any]:
         "months": [bulletin.month_from, bulletin.month_to],
         "period": period_label(bulletin.year, bulletin.month_from, bulletin.month_to),
         "published_on": bulletin.published_on.isoformat() if bulletin.published_on else None,
-        "indicator_count": len(bulletin.values),
+        "indicator_count": indicator_count,
     }
 
 

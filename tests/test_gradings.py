@@ -300,3 +300,22 @@ def test_sample_gradings(app, client):
     run = gradings.published_run(2025)
     assert run.is_sample and run.published_on == dt.date(2026, 3, 16)
     assert sum(gradings.counts(run).values()) == 2
+
+
+def test_the_example_sheet_imports(app, runner):
+    from tests.conftest import FIXTURES
+
+    result = runner.invoke(args=["grading", "import", str(FIXTURES / "grading-example.csv"), "--year", "2020"])
+    assert result.exit_code == 0, result.output
+    assert "已导入 4 户（A级2、B级1、C级1）" in result.output and "已保存为草稿" in result.output
+
+
+any_cell = st.one_of(st.none(), st.text(max_size=25), st.integers(-(10**6), 10**6), st.floats(allow_nan=True))
+
+
+@given(st.lists(st.lists(any_cell, min_size=0, max_size=6), min_size=1, max_size=8))
+def test_any_sheet_is_answered_with_row_errors_or_rows_never_a_crash(rows):
+    table = Table(header=list(gradings.COLUMNS), rows=[(n + 2, cells) for n, cells in enumerate(rows)])
+    report = gradings.check_table(table, 2020)
+    assert bool(report.errors) != bool(report.rows)
+    assert all(error.row >= 2 for error in report.errors)
