@@ -8,8 +8,8 @@ from flask import Blueprint, current_app, jsonify
 
 from blueprints.common import attachment, paginate, render, url_with
 from blueprints.report_data import grading_grade_arg, published_grading_or_404
-from domain import gradings
-from domain.exporting import csv_table, stream
+from domain import exporting, gradings
+from domain.exporting import stream
 
 bp = Blueprint("gradings", __name__)
 
@@ -68,27 +68,25 @@ def index_csv():
     allowed = gradings.visible_grades(config)
     if allowed:
         grade = grading_grade_arg(allowed)
-        data = csv_table(
-            list(CSV_HEADER),
-            (
-                [
-                    run.year,
-                    result.enterprise_name,
-                    result.credit_code,
-                    result.grade,
-                    result.grade_label,
-                    result.district or gradings.NO_DISTRICT,
-                    result.graded_on.isoformat(),
-                ]
-                for result in stream(gradings.results_statement(run, allowed, grade))
-            ),
+        header: tuple[str, ...] = CSV_HEADER
+        rows = (
+            [
+                run.year,
+                result.enterprise_name,
+                result.credit_code,
+                result.grade,
+                result.grade_label,
+                result.district or gradings.NO_DISTRICT,
+                result.graded_on.isoformat(),
+            ]
+            for result in stream(gradings.results_statement(run, allowed, grade))
         )
     else:
-        data = csv_table(
-            ["年度", "区县", "A级", "B级", "C级", "合计"],
-            (
-                [run.year, row.district, row.A, row.B, row.C, row.total]
-                for row in gradings.district_counts(run, config["DISTRICTS"])
-            ),
+        header = ("年度", "区县", "A级", "B级", "C级", "合计")
+        rows = (
+            [run.year, row.district, row.A, row.B, row.C, row.total]
+            for row in gradings.district_counts(run, config["DISTRICTS"])
         )
+    # through the one safe writer, streamed
+    data = exporting.table_csv_chunks(list(header), rows)
     return attachment(data, "text/csv; charset=utf-8", f"gradings-{run.year}.csv")
