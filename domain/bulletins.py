@@ -751,14 +751,20 @@ def bulletin_summary_dict(bulletin: Bulletin, url: str, indicator_count: int) ->
 CSV_HEADER = ("指标", "单位", "本期", "上年同期", "同比增减（%）", "越低越好")
 
 
-def csv_rows(comparison: Comparison) -> list[list[str]]:
+def csv_rows(comparison: Comparison) -> list[list[object]]:
+    """Rows for the CSV twin; figures as plain decimals (21500, -18.78), which the
+    safe writer keeps as numbers."""
+
+    def plain(number: Decimal | None) -> Decimal | str:
+        return "" if number is None else Decimal(format(number.normalize(), "f"))
+
     return [
         [
             row.name,
             row.unit,
-            format(row.value.normalize(), "f"),
-            "" if row.previous is None else format(row.previous.normalize(), "f"),
-            "" if row.change_pct is None else format(row.change_pct, "f"),
+            plain(row.value),
+            plain(row.previous),
+            "" if row.change_pct is None else Decimal(format(row.change_pct, "f")),
             "是" if row.lower_is_better else "否",
         ]
         for row in comparison.rows

@@ -319,3 +319,11 @@ def test_any_sheet_is_answered_with_row_errors_or_rows_never_a_crash(rows):
     report = gradings.check_table(table, 2020)
     assert bool(report.errors) != bool(report.rows)
     assert all(error.row >= 2 for error in report.errors)
+
+
+def test_the_staff_settings_page_shows_the_setting_and_the_catalogue(app, client, fast_hashing):
+    make_user("admin", "admin")
+    login(client, "admin")
+    shown = client.get("/admin/settings").get_data(as_text=True)
+    assert "公开各等级数量和A级单位名单（a-list）" in shown and "GONGSHI_PUBLISH_GRADES" in shown
+    assert "受理案件数（件，越低越好）" in shown and "GONGSHI_BULLETIN_INDICATORS" in shown
