@@ -251,6 +251,7 @@ def test_breakdowns(data):
         "district": [],
         "violation_type": [],
         "industry": [],
+        "campaign": [],
     }
 
 
@@ -287,7 +288,7 @@ def test_the_api_answers_the_documented_shape(client, data):
         "as_of": FIXED_TODAY.isoformat(),
         "summary": "2020年公布重大劳动保障违法案件2批3起，列入失信联合惩戒对象名单1批2户",
     }
-    assert set(answer["breakdowns"]) == {"year", "district", "violation_type", "industry"}
+    assert set(answer["breakdowns"]) == {"year", "district", "violation_type", "industry", "campaign"}
     ranged = client.get("/api/v1/statistics?from_year=2021&to_year=2022").get_json()
     assert ranged["period"]["label"] == "2021—2022年" and ranged["figures"]["cases"] == 1
     assert client.get("/api/v1/statistics").get_json()["figures"]["listings_in_force"] == 3
