@@ -56,6 +56,8 @@ def test_the_filter_form_is_a_get_form_that_htmx_enhances(client, data):
     # on a phone the form is behind one button, a <details> that works without JavaScript
     assert '<details class="filter-toggle" data-open-wide>' in page and "<summary><span>筛选条件</span>" in page
     assert "已选 2 项" in client.get("/cases?year=2025&district=城关区").text
+    # on a phone the order is one line, the other orders behind it
+    assert '<details class="sort-menu">\n  <summary>排序：<strong>决定日期（新→旧）</strong></summary>' in page
     # sort headings and pagination are real links with htmx on top
     assert 'href="/cases?sort=-amount" hx-get="/cases?sort=-amount"' in page
 
