@@ -4,8 +4,6 @@ from the same data (``domain.bulletins``)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 
 from flask import Blueprint, jsonify, url_for
@@ -18,8 +16,8 @@ from blueprints.report_data import (
     bulletin_year_arg,
     published_bulletin_or_404,
 )
-from domain import bulletins, charts
-from domain.exporting import safe_cell, stream
+from domain import bulletins, charts, exporting
+from domain.exporting import stream
 
 bp = Blueprint("bulletins", __name__)
 
@@ -31,15 +29,10 @@ def _alternates(response, csv_link: str, json_link: str):
     return response
 
 
-def _csv(header, rows, filename: str, text_columns: tuple[int, ...]):
-    """A small CSV for Excel (UTF-8 with a BOM); the text columns are kept from
-    running as formulas, the number columns stay numbers (−18.78)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(cell) if i in text_columns else cell for i, cell in enumerate(row)])
-    return attachment(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename)
+def _csv(header, rows, filename: str):
+    """A small CSV for Excel through the one safe writer: text kept from running
+    as a formula, numbers (−18.78) as they are."""
+    return attachment(exporting.csv_table(list(header), rows), "text/csv; charset=utf-8", filename)
 
 
 @bp.get("/bulletins")
@@ -66,8 +59,14 @@ def index_json():
     """Every published bulletin matching the filter, as the downloads give every
     matching record (the API pages; this does not)."""
     items = list(stream(bulletins.published_statement(bulletin_year_arg())))
+    counts = bulletins.indicator_counts(items)
     return jsonify(
-        {"total": len(items), "results": [bulletins.bulletin_summary_dict(item, bulletin_url(item)) for item in items]}
+        {
+            "total": len(items),
+            "results": [
+                bulletins.bulletin_summary_dict(item, bulletin_url(item), counts.get(item.id, 0)) for item in items
+            ],
+        }
     )
 
 
@@ -89,7 +88,7 @@ def index_csv():
         )
         for item in stream(bulletins.published_statement(bulletin_year_arg()))
     )
-    return _csv(LIST_HEADER, rows, "bulletins.csv", text_columns=(1,))
+    return _csv(LIST_HEADER, rows, "bulletins.csv")
 
 
 @bp.get("/bulletins/<int:id>")
@@ -134,4 +133,4 @@ def detail_json(id: int):
 def detail_csv(id: int):
     found = published_bulletin_or_404(id)
     rows = bulletins.csv_rows(bulletins.compare(found))
-    return _csv(bulletins.CSV_HEADER, rows, f"bulletin-{found.id}.csv", text_columns=(0, 1))
+    return _csv(bulletins.CSV_HEADER, rows, f"bulletin-{found.id}.csv")

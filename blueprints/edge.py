@@ -25,7 +25,9 @@ from domain.params import CONTROL_CHARACTER_MESSAGE, any_control_character, has_
 
 def _refuse_control_characters() -> None:
     args = request.args
-    if has_control_character(request.path) or any_control_character([text for pair in args.items(multi=True) for text in pair]):
+    if has_control_character(request.path) or any_control_character(
+        [text for pair in args.items(multi=True) for text in pair]
+    ):
         abort(400, CONTROL_CHARACTER_MESSAGE)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return

@@ -4,15 +4,12 @@ from the same data (``domain.gradings``)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Blueprint, current_app, jsonify
 
 from blueprints.common import attachment, paginate, render, url_with
 from blueprints.report_data import grading_grade_arg, published_grading_or_404
-from domain import gradings
-from domain.exporting import safe_cell, stream
+from domain import exporting, gradings
+from domain.exporting import stream
 
 bp = Blueprint("gradings", __name__)
 
@@ -69,26 +66,27 @@ def index_csv():
     run = published_grading_or_404()
     config = current_app.config
     allowed = gradings.visible_grades(config)
-    out = io.StringIO()
-    writer = csv.writer(out)
     if allowed:
         grade = grading_grade_arg(allowed)
-        writer.writerow(CSV_HEADER)
-        for result in stream(gradings.results_statement(run, allowed, grade)):
-            writer.writerow(
-                (
-                    run.year,
-                    safe_cell(result.enterprise_name),
-                    result.credit_code,
-                    result.grade,
-                    result.grade_label,
-                    result.district or gradings.NO_DISTRICT,
-                    result.graded_on.isoformat(),
-                )
-            )
+        header: tuple[str, ...] = CSV_HEADER
+        rows = (
+            [
+                run.year,
+                result.enterprise_name,
+                result.credit_code,
+                result.grade,
+                result.grade_label,
+                result.district or gradings.NO_DISTRICT,
+                result.graded_on.isoformat(),
+            ]
+            for result in stream(gradings.results_statement(run, allowed, grade))
+        )
     else:
-        writer.writerow(("年度", "区县", "A级", "B级", "C级", "合计"))
-        for row in gradings.district_counts(run, config["DISTRICTS"]):
-            writer.writerow((run.year, row.district, row.A, row.B, row.C, row.total))
-    data = ("\ufeff" + out.getvalue()).encode("utf-8")
+        header = ("年度", "区县", "A级", "B级", "C级", "合计")
+        rows = (
+            [run.year, row.district, row.A, row.B, row.C, row.total]
+            for row in gradings.district_counts(run, config["DISTRICTS"])
+        )
+    # through the one safe writer, streamed
+    data = exporting.table_csv_chunks(list(header), rows)
     return attachment(data, "text/csv; charset=utf-8", f"gradings-{run.year}.csv")

@@ -27,11 +27,14 @@ def bulletin_page():
 def bulletin_list_payload() -> dict[str, Any]:
     """The list envelope {"total", "page", "per_page", "results"} of the API and the .json twin."""
     page = bulletin_page()
+    counts = bulletins.indicator_counts(page.items)
     return {
         "total": page.total,
         "page": page.page,
         "per_page": page.per_page,
-        "results": [bulletins.bulletin_summary_dict(item, bulletin_url(item)) for item in page.items],
+        "results": [
+            bulletins.bulletin_summary_dict(item, bulletin_url(item), counts.get(item.id, 0)) for item in page.items
+        ],
     }
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import Flask
 from markupsafe import Markup
 
-from blueprints.common import url_with
+from blueprints.common import is_htmx, url_with
 
 
 def yuan(value: Decimal | float | int | None) -> str:
@@ -48,3 +48,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(cn_time, "cn_time")
     app.add_template_filter(count, "count")
     app.add_template_global(url_with, "url_with")
+    app.add_template_global(is_htmx, "is_htmx")

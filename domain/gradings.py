@@ -18,9 +18,9 @@ from typing import Any
 
 from sqlalchemy import Select, func, insert, select
 
-from domain import audit, clock
+from domain import audit, clock, review
 from domain.importing import RowError
-from domain.publishing import PublishingError, why_not_publish
+from domain.publishing import PublishingError
 from domain.spreadsheets import SpreadsheetError, Table, read_table
 from domain.validation import FieldError, check_credit_code, clean_text, find_private_data, fold_width, parse_date
 from extensions import db
@@ -321,9 +321,14 @@ def send_back(run: GradingRun, comment: str, user: User) -> None:
     )
 
 
+PREPARING_ACTIONS = ("grading.create", "grading.submit")
+
+
 def why_not(run: GradingRun, user: User, *, four_eyes: bool) -> str | None:
-    problem = why_not_publish(run, user, four_eyes=four_eyes)  # the batch rules: status, role, four eyes
-    return problem.replace("批次", "评价结果") if problem else None
+    """Why this user may not publish these results, or None if they may."""
+    return review.why_not_publish(
+        run, user, four_eyes=four_eyes, noun="评价结果", object_type="gradingrun", preparing_actions=PREPARING_ACTIONS
+    )
 
 
 def publish(

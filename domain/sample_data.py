@@ -718,6 +718,11 @@ def load_sample_data(
     sample_gradings = load_sample_gradings()
     if sample_gradings:
         summary += f"，{sample_gradings} 个年度的守法诚信等级评价"
+    from domain.sample_campaigns import load_sample_campaigns
+
+    sample_campaigns = load_sample_campaigns()
+    if sample_campaigns:
+        summary += f"，{sample_campaigns} 项专项行动"
     return summary + "（均为虚构，标有“示例数据”）。"
 
 

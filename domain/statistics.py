@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 
-from domain import clock
+from domain import campaigns, clock
 from domain.params import ParameterError, int_param
 from domain.visibility import listing_is_public_clause
 from extensions import db
@@ -70,6 +70,7 @@ BREAKDOWN_LABELS = {
     "district": "区县",
     "violation_type": "违法类型",
     "industry": "行业",
+    "campaign": "专项行动",
 }
 
 NOT_GIVEN = "未注明"
@@ -172,9 +173,11 @@ def _year_clause(period: Period) -> ColumnElement[bool]:
     return and_(*clauses)
 
 
-def _period_batches(period: Period) -> list[tuple[int, str, int]]:
-    """(id, kind, year) of the published batches of the period: a few rows."""
-    return list(db.session.execute(select(Batch.id, Batch.kind, Batch.year).where(_year_clause(period))))
+def _period_batches(period: Period) -> list[tuple[int, str, int, int | None]]:
+    """(id, kind, year, campaign) of the published batches of the period: a few rows."""
+    return list(
+        db.session.execute(select(Batch.id, Batch.kind, Batch.year, Batch.campaign_id).where(_year_clause(period)))
+    )
 
 
 def _enterprise_key(model) -> ColumnElement:
@@ -210,10 +213,10 @@ class _Tally:
         self.fines += other.fines
 
 
-def _case_cells(batch_ids: list[int]) -> list[tuple[int, str | None, str | None, _Tally]]:
-    """The published cases of the batches grouped by (batch, district, industry):
+def _case_cells(batch_ids: list[int], scope: ColumnElement[bool]) -> list[tuple]:
+    """The cases in scope grouped by (batch, district, industry, own campaign):
     one scan, a few thousand rows at most, from which the totals, the per-year
-    trend and the district and industry breakdowns are all summed."""
+    trend and the district, industry and campaign breakdowns are all summed."""
     if not batch_ids:
         return []
     rows = db.session.execute(
@@ -221,23 +224,30 @@ def _case_cells(batch_ids: list[int]) -> list[tuple[int, str | None, str | None,
             Case.batch_id,
             Case.district,
             Case.industry,
+            Case.campaign_id,
             func.count(),
             func.coalesce(func.sum(case((Case.transferred_to_police.is_(True), 1), else_=0)), 0),
             func.coalesce(func.sum(Case.workers_involved), 0),
             func.coalesce(func.sum(Case.amount_involved), 0),
             func.coalesce(func.sum(Case.fine_amount), 0),
         )
-        .where(Case.status == "published", Case.batch_id.in_(batch_ids))
-        .group_by(Case.batch_id, Case.district, Case.industry)
+        .where(scope)
+        .group_by(Case.batch_id, Case.district, Case.industry, Case.campaign_id)
     )
     return [
-        (batch_id, district, industry, _Tally(count, int(police), 0, int(workers), _money(amount), _money(fines)))
-        for batch_id, district, industry, count, police, workers, amount, fines in rows
+        (
+            batch_id,
+            district,
+            industry,
+            campaign_id,
+            _Tally(count, int(police), 0, int(workers), _money(amount), _money(fines)),
+        )
+        for batch_id, district, industry, campaign_id, count, police, workers, amount, fines in rows
     ]
 
 
-def _listing_cells(batch_ids: list[int], today: dt.date) -> list[tuple[int, str | None, _Tally]]:
-    """The counted listings of the batches grouped by (batch, district)."""
+def _listing_cells(batch_ids: list[int], scope: ColumnElement[bool], today: dt.date) -> list[tuple]:
+    """The counted listings in scope grouped by (batch, district)."""
     if not batch_ids:
         return []
     in_force = listing_is_public_clause(today)
@@ -250,7 +260,7 @@ def _listing_cells(batch_ids: list[int], today: dt.date) -> list[tuple[int, str 
             func.coalesce(func.sum(Listing.workers_involved), 0),
             func.coalesce(func.sum(Listing.amount_owed), 0),
         )
-        .where(_counted_listing_clause(), Listing.batch_id.in_(batch_ids))
+        .where(scope)
         .group_by(Listing.batch_id, Listing.district)
     )
     return [
@@ -283,35 +293,45 @@ def _empty_year_row(year: int) -> dict[str, Any]:
     }
 
 
-ALL_BREAKDOWNS = ("year", "district", "violation_type", "industry")
+ALL_BREAKDOWNS = ("year", "district", "violation_type", "industry", "campaign")
 
 
-def compute(period: Period, breakdowns: tuple[str, ...] = ALL_BREAKDOWNS) -> Statistics:
-    """The figures of a period and the breakdowns asked for, from the cache while
-    nothing has been published, changed or taken down since (``data_version``)."""
-    key = (period, breakdowns)
+def compute(period: Period, breakdowns: tuple[str, ...] = ALL_BREAKDOWNS, campaign_id: int | None = None) -> Statistics:
+    """The figures of a period (of one campaign's records, if given) and the
+    breakdowns asked for, from the cache while nothing has been published,
+    changed or taken down since (``data_version``)."""
+    key = (period, breakdowns, campaign_id)
     version = data_version(period.today)
-    if _cache.get("version") != version:
+    if _cache.get("version") != version or len(_cache) > CACHE_LIMIT:
         _cache.clear()
         _cache["version"] = version
     found = _cache.get(key)
     if found is None:
-        found = _cache[key] = _compute(period, breakdowns)
+        found = _cache[key] = _compute(period, breakdowns, campaign_id)
     return found
 
 
-def _compute(period: Period, breakdowns: tuple[str, ...]) -> Statistics:
+def _compute(period: Period, breakdowns: tuple[str, ...], campaign_id: int | None) -> Statistics:
     batches = _period_batches(period)
-    case_batch_ids = [batch_id for batch_id, kind, _ in batches if kind == KIND_CASES]
-    listing_batch_ids = [batch_id for batch_id, kind, _ in batches if kind == KIND_LISTINGS]
-    case_cells = _case_cells(case_batch_ids)
-    listing_cells = _listing_cells(listing_batch_ids, period.today)
-    by_case_batch = _sum_by(case_cells, lambda cell: cell[0])
-    by_listing_batch = _sum_by(listing_cells, lambda cell: cell[0])
-
+    batch_campaign = {batch_id: campaign for batch_id, _, _, campaign in batches}
+    case_batch_ids = [batch_id for batch_id, kind, _, _ in batches if kind == KIND_CASES]
+    listing_batch_ids = [batch_id for batch_id, kind, _, _ in batches if kind == KIND_LISTINGS]
     case_scope = and_(Case.status == "published", Case.batch_id.in_(case_batch_ids))
     listing_scope = and_(_counted_listing_clause(), Listing.batch_id.in_(listing_batch_ids))
     in_force_scope = and_(listing_is_public_clause(period.today), Listing.batch_id.in_(listing_batch_ids))
+    if campaign_id is not None:
+        case_scope = and_(case_scope, campaigns.case_clause(campaign_id))
+        listing_scope = and_(listing_scope, campaigns.listing_clause(campaign_id))
+        in_force_scope = and_(in_force_scope, campaigns.listing_clause(campaign_id))
+    case_cells = _case_cells(case_batch_ids, case_scope) if case_batch_ids else []
+    listing_cells = _listing_cells(listing_batch_ids, listing_scope, period.today) if listing_batch_ids else []
+    by_case_batch = _sum_by(case_cells, lambda cell: cell[0])
+    by_listing_batch = _sum_by(listing_cells, lambda cell: cell[0])
+    if campaign_id is not None:
+        # a campaign's batches are those its records were published in
+        batches = [batch for batch in batches if batch[0] in by_case_batch or batch[0] in by_listing_batch]
+        case_batch_ids = [batch_id for batch_id in case_batch_ids if batch_id in by_case_batch]
+        listing_batch_ids = [batch_id for batch_id in listing_batch_ids if batch_id in by_listing_batch]
 
     cases = _Tally()
     for tally in by_case_batch.values():
@@ -336,7 +356,7 @@ def _compute(period: Period, breakdowns: tuple[str, ...]) -> Statistics:
 
     def year_rows() -> list[dict[str, Any]]:
         years: dict[int, dict[str, Any]] = {}
-        for batch_id, kind, year in batches:
+        for batch_id, kind, year, _ in batches:
             row = years.setdefault(year, _empty_year_row(year))
             if kind == KIND_CASES:
                 row["case_batches"] += 1
@@ -347,7 +367,7 @@ def _compute(period: Period, breakdowns: tuple[str, ...]) -> Statistics:
             else:
                 row["listing_batches"] += 1
                 row["listings"] += by_listing_batch.get(batch_id, _Tally()).count
-        if listing_batch_ids:
+        if listing_batch_ids and years:
             # 户 per year: distinct enterprises cannot be added up across batches.
             for year, count in db.session.execute(
                 select(Batch.year, func.count(func.distinct(_enterprise_key(Listing))))
@@ -366,6 +386,7 @@ def _compute(period: Period, breakdowns: tuple[str, ...]) -> Statistics:
         "violation_type": lambda: _violation_types(case_scope) if case_batch_ids else [],
         # listings carry no 行业 (the import template has none): cases only
         "industry": lambda: _grouped(_sum_by(case_cells, lambda cell: cell[2]), None),
+        "campaign": lambda: _campaign_rows(case_cells, listing_cells, batch_campaign),
     }
     return Statistics(period=period, figures=figures, breakdowns={name: makers[name]() for name in breakdowns})
 
@@ -398,10 +419,30 @@ def _grouped(case_sums: dict[Any, _Tally], listing_sums: dict[Any, _Tally] | Non
     return sorted(rows.values(), key=lambda item: (-item["cases"], -item.get("listings", 0), item["name"]))
 
 
+def _campaign_rows(case_cells, listing_cells, batch_campaign: dict[int, int | None]) -> list[dict[str, Any]]:
+    """Per campaign (records of none left out): its cases, by their own tag or
+    their batch's, and its listings, by their batch's; each row links to the
+    campaign's page (``id``)."""
+    case_sums = _sum_by(case_cells, lambda cell: cell[3] if cell[3] is not None else batch_campaign.get(cell[0]))
+    listing_sums = _sum_by(listing_cells, lambda cell: batch_campaign.get(cell[0]))
+    case_sums.pop(None, None)
+    listing_sums.pop(None, None)
+    names = {campaign.id: campaign.name for campaign in campaigns.all_campaigns()}
+    rows = _grouped(
+        {names[key]: tally for key, tally in case_sums.items() if key in names},
+        {names[key]: tally for key, tally in listing_sums.items() if key in names},
+    )
+    ids = {name: key for key, name in names.items()}
+    return [{"id": ids[row["name"]], **row} for row in rows]
+
+
 # --- the cache -----------------------------------------------------------------------------
 
-# Per process: the figures of each period asked for since the data last changed.
+# Per process: the figures of each period asked for since the data last changed;
+# emptied past CACHE_LIMIT entries, so that a crawler walking every range of years
+# cannot make it grow without end.
 _cache: dict[Any, Any] = {}
+CACHE_LIMIT = 500
 
 
 def data_version(today: dt.date) -> tuple:

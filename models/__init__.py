@@ -3,6 +3,7 @@
 from models.audit import AuditEvent
 from models.batch import Batch
 from models.bulletin import Bulletin, BulletinValue
+from models.campaign import Campaign
 from models.case import Case, CaseViolationType
 from models.enterprise import Enterprise
 from models.grading import GradingResult, GradingRun
@@ -18,6 +19,7 @@ __all__ = [
     "Batch",
     "Bulletin",
     "BulletinValue",
+    "Campaign",
     "Case",
     "CaseViolationType",
     "Enterprise",

@@ -44,6 +44,8 @@ class Case(EnterpriseSnapshot, PublicationState, db.Model):
     document_no: Mapped[str | None] = mapped_column(String(100))
     document_no_key: Mapped[str | None] = mapped_column(String(100), index=True)
     authority: Mapped[str | None] = mapped_column(String(200))  # 承办机关
+    # 专项行动 of this case alone; without it the case has its batch's
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
 
     batch: Mapped[Batch] = relationship(lazy="joined", innerjoin=True)
     enterprise: Mapped[Enterprise | None] = relationship()

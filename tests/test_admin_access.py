@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 import blueprints.admin as admin_blueprint
-from domain import accounts, bulletins, gradings
+from domain import accounts, bulletins, campaigns, gradings
 from domain.accounts import SourceThrottle
 from extensions import db
 from models import AuditEvent, Batch, Case, Hotline, Listing, Objection, User
@@ -40,6 +40,9 @@ def world(app, fast_hashing):
     listings = load("listings", [listing_row()], title="2025年第一批")
     hotline = Hotline(unit="兰州市劳动保障监察支队", phone="0931-12333")
     db.session.add(hotline)
+    campaign = campaigns.save(
+        None, name="根治欠薪冬季攻坚", starts_on=dt.date(2025, 11, 15), ends_on=None, description=None, user=None
+    )
     objection = Objection(
         reference="YY20261128-ABCDEFGH", record_kind="listing", record_id=1, name="李某", contact="13931000000",
         contact_key="13931000000", reason="列入日期有误，请核实。", source_key="x",
@@ -85,6 +88,7 @@ def world(app, fast_hashing):
         "listing": db.session.scalar(select(Listing.id).where(Listing.batch_id == listings.id)),
         "user": other.id,
         "hotline": hotline.id,
+        "campaign": campaign.id,
         "objection": objection.id,
     }
     return ids
@@ -167,6 +171,19 @@ ROUTES = [
         {"pw-password": "another-long-pw", "pw-confirm": "another-long-pw"},
         ADM,
     ),
+    ("admin.campaign_list", "GET", "/admin/campaigns", None, ALL),
+    ("admin.new_campaign", "GET", "/admin/campaigns/new", None, PUB),
+    ("admin.new_campaign", "POST", "/admin/campaigns/new", {"name": "夏季专项", "starts_on": "2026-06-01"}, PUB),
+    ("admin.edit_campaign", "GET", "/admin/campaigns/{campaign}/edit", None, PUB),
+    (
+        "admin.edit_campaign",
+        "POST",
+        "/admin/campaigns/{campaign}/edit",
+        {"name": "冬季", "starts_on": "2025-11-15"},
+        PUB,
+    ),
+    ("admin.tag_batch", "POST", "/admin/batches/{published}/campaign", {"campaign": "0"}, ALL),
+    ("admin.tag_case", "POST", "/admin/cases/{case}/campaign", {"campaign": "0"}, ALL),
     ("admin.hotlines", "GET", "/admin/hotlines", None, ADM),
     ("admin.new_hotline", "GET", "/admin/hotlines/new", None, ADM),
     ("admin.new_hotline", "POST", "/admin/hotlines/new", {"unit": "城关区监察大队", "phone": "0931-1"}, ADM),
@@ -306,7 +323,7 @@ def test_login_sets_a_protected_session_cookie(client, world):
     assert "Expires=" in cookie  # a permanent session, ending after inactivity
 
 
-def test_production_cookies_are_secure():
+def test_production_cookies_are_secure(tmp_path):
     from app import create_app
 
     production = create_app(
@@ -315,7 +332,8 @@ def test_production_cookies_are_secure():
             "SECRET_KEY": "x",
             "DATABASE_URL": "sqlite://",
             "PUBLIC_BASE_URL": "https://gongshi.example.gov.cn",
-        }
+        },
+        instance_path=str(tmp_path / "instance"),
     )
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True

@@ -176,6 +176,7 @@ def test_publish_grades_none(app, client, graded):
     assert answer.status_code == 404 and "未向社会公开" in answer.get_json()["error"]["message"]
     assert client.get("/gradings.csv").status_code == 404
     assert 'id="h-grading"' not in enterprise_page(client, 31)
+    assert client.get(f"/api/v1/enterprises/{credit_code(31)}").get_json()["grading"] is None
     assert "守法诚信等级评价" not in client.get("/bulletins").get_data(as_text=True)
     assert "守法诚信等级评价</a>依据" not in client.get("/about").get_data(as_text=True)
 
@@ -206,6 +207,16 @@ def test_publish_grades_a_list(app, client, graded):
     assert "2024年度评价" in enterprise_page(client, 31) and "A级" in enterprise_page(client, 31)
     assert 'id="h-grading"' not in enterprise_page(client, 32)
     assert "以及A级单位名单" in client.get("/about").get_data(as_text=True)
+    assert client.get(f"/api/v1/enterprises/{credit_code(31)}").get_json()["grading"] == {
+        "year": 2024,
+        "enterprise_name": "兰州甲建筑有限公司",
+        "credit_code": credit_code(31),
+        "grade": "A",
+        "grade_label": "守法诚信",
+        "district": "城关区",
+        "graded_on": "2025-01-10",
+    }
+    assert client.get(f"/api/v1/enterprises/{credit_code(32)}").get_json()["grading"] is None
     twin = client.get("/gradings.json").get_json()
     assert twin["total"] == 2 and twin["counts"] == answer["counts"]
 
@@ -220,6 +231,7 @@ def test_publish_grades_all(app, client, graded):
     }
     assert [r["grade"] for r in client.get("/api/v1/gradings?year=2024&grade=B").get_json()["results"]] == ["B"]
     assert "B级" in enterprise_page(client, 32) and "基本守法" in enterprise_page(client, 32)
+    assert client.get(f"/api/v1/enterprises/{credit_code(32)}").get_json()["grading"]["grade"] == "B"
     fragment = client.get("/gradings?grade=A", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in fragment and "兰州乙建筑有限公司" not in fragment
     assert client.get("/api/v1/gradings?year=2019").status_code == 404
@@ -227,7 +239,10 @@ def test_publish_grades_all(app, client, graded):
 
 def test_an_unknown_setting_is_refused_at_start(tmp_path):
     with pytest.raises(RuntimeError, match="GONGSHI_PUBLISH_GRADES"):
-        create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PUBLISH_GRADES": "some"})
+        create_app(
+            {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PUBLISH_GRADES": "some"},
+            instance_path=str(tmp_path / "instance"),  # no key file in the real instance folder
+        )
 
 
 # --- review -----------------------------------------------------------------------------------
@@ -288,3 +303,30 @@ def test_sample_gradings(app, client):
     run = gradings.published_run(2025)
     assert run.is_sample and run.published_on == dt.date(2026, 3, 16)
     assert sum(gradings.counts(run).values()) == 2
+
+
+def test_the_example_sheet_imports(app, runner):
+    from tests.conftest import FIXTURES
+
+    result = runner.invoke(args=["grading", "import", str(FIXTURES / "grading-example.csv"), "--year", "2020"])
+    assert result.exit_code == 0, result.output
+    assert "已导入 4 户（A级2、B级1、C级1）" in result.output and "已保存为草稿" in result.output
+
+
+any_cell = st.one_of(st.none(), st.text(max_size=25), st.integers(-(10**6), 10**6), st.floats(allow_nan=True))
+
+
+@given(st.lists(st.lists(any_cell, min_size=0, max_size=6), min_size=1, max_size=8))
+def test_any_sheet_is_answered_with_row_errors_or_rows_never_a_crash(rows):
+    table = Table(header=list(gradings.COLUMNS), rows=[(n + 2, cells) for n, cells in enumerate(rows)])
+    report = gradings.check_table(table, 2020)
+    assert bool(report.errors) != bool(report.rows)
+    assert all(error.row >= 2 for error in report.errors)
+
+
+def test_the_staff_settings_page_shows_the_setting_and_the_catalogue(app, client, fast_hashing):
+    make_user("admin", "admin")
+    login(client, "admin")
+    shown = client.get("/admin/settings").get_data(as_text=True)
+    assert "公开各等级数量和A级单位名单（a-list）" in shown and "GONGSHI_PUBLISH_GRADES" in shown
+    assert "受理案件数（件，越低越好）" in shown and "GONGSHI_BULLETIN_INDICATORS" in shown

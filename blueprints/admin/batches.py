@@ -8,7 +8,7 @@ from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from blueprints.admin import PUBLISHERS, bp, role_required
-from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm
+from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm, campaign_tag_form
 from blueprints.admin.helpers import (
     batch_history,
     commit_and_index,
@@ -227,6 +227,7 @@ def batch(batch_id: int):
         action_form=ActionForm(),
         send_back_form=SendBackForm(),
         withdraw_form=ReasonForm(),
+        campaign_form=campaign_tag_form(batch.campaign_id, "无"),
         publish_blocked=publishing.why_not_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
         public_url=public_url,
         label=audit.ACTION_LABELS,

@@ -260,3 +260,34 @@ class GradingUploadForm(FlaskForm):
         "标题", validators=[Optional(), Length(max=200)], description="不填则为“2020年度劳动保障守法诚信等级评价结果”"
     )
     file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
+
+
+# --- special campaigns (专项行动) -----------------------------------------------------
+
+
+class CampaignForm(FlaskForm):
+    name = StringField("名称", validators=[DataRequired(REQUIRED), Length(max=200)], description="如：根治欠薪冬季攻坚")
+    starts_on = DateField("开始日期", validators=[InputRequired("请填写日期")])
+    ends_on = DateField("结束日期", validators=[Optional()], description="尚未结束的可留空")
+    description = TextAreaField(
+        "简介", validators=[Optional(), Length(max=2000)], description="显示在公开的专项行动页面"
+    )
+
+
+class CampaignTagForm(FlaskForm):
+    """Tag a batch or a case: 0 means none (for a case: as its batch)."""
+
+    campaign = SelectField("专项行动", coerce=int, choices=[SelectChoice(0, "无")])
+
+
+def campaign_tag_form(current_id: int | None, none_label: str, formdata: Any = None) -> CampaignTagForm:
+    """The tag form with every campaign as a choice; ``formdata`` None shows the
+    current tag, otherwise the posted one is read."""
+    from domain.campaigns import choices
+
+    if formdata is None:
+        form = CampaignTagForm(formdata=None, campaign=current_id or 0)
+    else:
+        form = CampaignTagForm()
+    form.campaign.choices = [SelectChoice(0, none_label), *(SelectChoice(key, name) for key, name in choices())]
+    return form

@@ -16,6 +16,7 @@ from blueprints.admin.forms import (
     RemoveForm,
     RevokeForm,
     apply_errors,
+    campaign_tag_form,
     form_cells,
     record_form_class,
     record_initial,
@@ -104,6 +105,7 @@ def record(kind: str, record_id: int):
         remove_form=RemoveForm(removed_on=today),
         revoke_form=RevokeForm(revoked_on=today),
         reinstate_form=ReinstateForm(reinstated_on=today),
+        campaign_form=campaign_tag_form(record.campaign_id, "随所在批次") if kind == "cases" else None,
         may_publish=me().role in PUBLISHERS,
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.builders import credit_code
-from tests.e2e.test_publish_flow import CHROMIUM
+from tests.e2e.test_publish_flow import CHROMIUM, site  # noqa: F401  (site: the staff test's server)
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
 
@@ -22,6 +22,10 @@ PAGES = [
     "/about",
     "/api",
     "/objections",
+    "/objections/lookup",
+    "/statistics",
+    "/bulletins",
+    "/gradings",
     "/admin/login",
     "/nowhere",
 ]
@@ -64,4 +68,25 @@ def test_htmx_still_swaps_results_under_the_policy(public_site, browser):
     # swapped in place: the page was not reloaded
     assert page.evaluate("() => document.body.dataset.loadedOnce") == marker
     assert [text for text in problems if "Content Security Policy" in text or "Refused to" in text] == []
+    page.close()
+
+
+def test_staff_pages_raise_no_csp_violation(site, browser):  # noqa: F811 (the imported fixture)
+    from tests.e2e.test_publish_flow import log_in
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    problems = watch(page)
+    log_in(page, site, "zhao")
+    for path in (
+        "/admin/",
+        "/admin/batches",
+        "/admin/batches/upload",
+        "/admin/review",
+        "/admin/listings",
+        "/admin/password",
+    ):
+        response = page.goto(site + path)
+        assert response is not None and response.status == 200, path
+        page.wait_for_load_state("load")
+    assert problems == []
     page.close()

@@ -95,3 +95,23 @@ def test_the_year_filter_works_without_javascript(report_site, browser):
     assert "year=2019" in page.url
     assert page.locator("table.records tbody tr").count() == 1
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_axe_finds_no_serious_or_critical_violation(report_site, browser, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    url, bulletin_id = report_site
+    axe = Axe()
+    page = browser.new_page(viewport={"width": width, "height": 844 if width < 600 else 800})
+    problems = []
+    for path in ("/bulletins", f"/bulletins/{bulletin_id}", "/gradings?year=2024"):
+        page.goto(url + path)
+        page.wait_for_load_state("networkidle")
+        for violation in axe.run(page).response["violations"]:
+            if violation["impact"] in ("serious", "critical"):
+                problems.append(
+                    (path, violation["impact"], violation["id"], [n["target"] for n in violation["nodes"]][:3])
+                )
+    page.close()
+    assert problems == []
