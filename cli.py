@@ -173,6 +173,64 @@ def bulletin_import_command(file: str, year: int, months: str, title: str | None
     click.echo(f"已导入 {len(report.values)} 项指标，通报“{bulletin.title}”（编号 {bulletin.id}）{state}。")
 
 
+@click.group("grading")
+def grading_group() -> None:
+    """劳动保障守法诚信等级评价 (A/B/C grading)."""
+
+
+@grading_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--year", type=int, required=True, help="评价年度，如 2020")
+@click.option("--title", default=None, help="标题（默认：“2020年度劳动保障守法诚信等级评价结果”）")
+@click.option("--publish", is_flag=True, help="导入后立即发布（替换该年度已发布的结果）")
+def grading_import_command(file: str, year: int, title: str | None, publish: bool) -> None:
+    """Import a year's results (单位名称, 统一社会信用代码, 等级, 评定日期), all or nothing."""
+    from domain import audit, gradings
+    from domain.importing import schema_problem
+
+    problem = schema_problem()
+    if problem:
+        click.echo(f"导入失败：{problem}", err=True)
+        sys.exit(1)
+    try:
+        gradings.check_year(year)
+    except gradings.GradingError as problem:
+        click.echo(f"导入失败：{problem}", err=True)
+        sys.exit(1)
+    with open(file, "rb") as handle:
+        data = handle.read()
+    report = gradings.check_file(data, os.path.basename(file), year)
+    if report.errors:
+        for error in report.errors:
+            click.echo(str(error), err=True)
+        click.echo(f"导入失败：共 {len(report.errors)} 处错误，未保存任何数据。", err=True)
+        sys.exit(1)
+    try:
+        run = gradings.create_run(
+            year=year,
+            rows=report.rows,
+            title=title,
+            authority=current_app.config["AUTHORITY_NAME"],
+            district_codes=current_app.config["DISTRICT_CODES"],
+            source_filename=os.path.basename(file),
+            username=audit.CLI_ACTOR,
+        )
+        replaced = gradings.publish(run, None, four_eyes=False, username=audit.CLI_ACTOR) if publish else None
+    except gradings.GradingError as problem:
+        db.session.rollback()
+        click.echo(f"导入失败：{problem}。未保存任何数据。", err=True)
+        sys.exit(1)
+    db.session.commit()
+    counts = report.counts()
+    state = "已发布" if publish else "已保存为草稿"
+    if replaced is not None:
+        state += f"，替换了此前发布的“{replaced.title}”"
+    click.echo(
+        f"已导入 {len(report.rows)} 户（A级{counts['A']}、B级{counts['B']}、C级{counts['C']}），"
+        f"“{run.title}”（编号 {run.id}）{state}。"
+    )
+
+
 def register_commands(app: Flask) -> None:
     from search_index.cli import search_group
 
@@ -183,5 +241,6 @@ def register_commands(app: Flask) -> None:
         users_group,
         search_group,
         bulletin_group,
+        grading_group,
     ):
         app.cli.add_command(command)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from urllib.parse import urlsplit
 
 # The districts of the first deployment (兰州市). Another city sets
 # GONGSHI_DISTRICTS='["…","…"]'.
@@ -21,6 +22,21 @@ LANZHOU_DISTRICTS = [
     "兰州新区",
 ]
 
+# Their region codes (GB/T 2260, the 3rd–8th characters of a credit code), so a
+# graded enterprise not otherwise known is counted in its district. Another city
+# sets GONGSHI_DISTRICT_CODES='{"……": "……"}'.
+LANZHOU_DISTRICT_CODES = {
+    "620102": "城关区",
+    "620103": "七里河区",
+    "620104": "西固区",
+    "620105": "安宁区",
+    "620111": "红古区",
+    "620121": "永登县",
+    "620122": "皋兰县",
+    "620123": "榆中县",
+}
+PUBLISH_GRADES_CHOICES = ("none", "counts", "a-list", "all")
+
 
 class Defaults:
     ENV_NAME = "development"  # "production" requires a secret key and never loads sample data
@@ -34,6 +50,10 @@ class Defaults:
     CITY_NAME = "兰州市"
     SITE_NAME = "劳动保障监察信息公示"
     DISTRICTS = LANZHOU_DISTRICTS
+    DISTRICT_CODES = LANZHOU_DISTRICT_CODES
+    # What the public sees of the 守法诚信等级评价: none, counts (per grade and
+    # district), a-list (counts and the A-graded enterprises) or all (every grade).
+    PUBLISH_GRADES = "a-list"
     # Where the public sends 异议 (objections) and 信用修复 (early removal) requests;
     # shown on /objections and /about. None leaves a line out; the unit defaults
     # to AUTHORITY_NAME.
@@ -54,6 +74,10 @@ class Defaults:
     # {"name", "unit", "lower_is_better"}; None: domain.bulletins.DEFAULT_INDICATORS.
     BULLETIN_INDICATORS = None
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024  # uploads larger than this are refused
+    # One import (upload or flask import): data rows at most, and an XLSX file's
+    # parts unpacked at most (a zip bomb is refused before it is unpacked).
+    IMPORT_MAX_ROWS = 20_000
+    IMPORT_MAX_UNPACKED_MB = 100
     PER_PAGE_DEFAULT = 20
     PER_PAGE_MAX = 100
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -75,6 +99,12 @@ class Defaults:
     SEARCH_FOLLOW_INTERVAL = 1.0
     SEARCH_LOG_RETENTION_DAYS = 7
     SEARCH_LOG_GAP_SECONDS = 3600
+    # The address the public reaches the site at, e.g. "https://gongshi.example.gov.cn"
+    # (a path prefix is allowed). Every absolute URL (API, CSV, feeds, sitemap) is
+    # built from it rather than from the request's Host header. Required in
+    # production unless TRUSTED_HOSTS lists the accepted host names.
+    PUBLIC_BASE_URL = None
+    TRUSTED_HOSTS = None  # Flask: a request for any other Host is refused (400)
     SERVED_BY_HEADER = False  # benchmarks: search answers say which process served them (X-Served-By)
 
 
@@ -120,6 +150,14 @@ def finish(app) -> None:
         if production:
             raise RuntimeError("GONGSHI_SECRET_KEY must be set in production")
         config["SECRET_KEY"] = instance_secret_key(app.instance_path)
+    base_url = (config.get("PUBLIC_BASE_URL") or "").strip().rstrip("/")
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise RuntimeError("GONGSHI_PUBLIC_BASE_URL must look like https://gongshi.example.gov.cn[/prefix]")
+    config["PUBLIC_BASE_URL"] = base_url or None
+    if production and not (config["PUBLIC_BASE_URL"] or config.get("TRUSTED_HOSTS")):
+        raise RuntimeError("GONGSHI_PUBLIC_BASE_URL (or GONGSHI_TRUSTED_HOSTS) must be set in production")
     if production:
         config["SESSION_COOKIE_SECURE"] = True
         config["REMEMBER_COOKIE_SECURE"] = True
@@ -134,3 +172,6 @@ def finish(app) -> None:
         raise RuntimeError("GONGSHI_PROXY_COUNT must be 0 or more")
     config["SAMPLE_DATA"] = str(config["SAMPLE_DATA"]).lower() not in ("0", "false", "no", "")
     config["FOUR_EYES"] = str(config["FOUR_EYES"]).lower() not in ("0", "false", "no", "")
+    config["PUBLISH_GRADES"] = str(config["PUBLISH_GRADES"]).strip().lower()
+    if config["PUBLISH_GRADES"] not in PUBLISH_GRADES_CHOICES:
+        raise RuntimeError("GONGSHI_PUBLISH_GRADES must be one of: " + ", ".join(PUBLISH_GRADES_CHOICES))

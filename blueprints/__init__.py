@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         edge,
         errors,
         feeds,
+        gradings,
         objections,
         public,
         search,
@@ -34,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(objections.bp)
     app.register_blueprint(bulletins.bp)
+    app.register_blueprint(gradings.bp)
     app.register_blueprint(discovery.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(admin.bp, url_prefix="/admin")

@@ -5,12 +5,19 @@ serializers with the .json twins (``domain.serializers``); search lives in
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
 from blueprints.common import paginate
-from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from blueprints.report_data import bulletin_list_payload, bulletin_payload
-from domain import queries, serializers, statistics, verdict
+from blueprints.public_data import (
+    batch_filters,
+    case_filters,
+    listing_filters,
+    public_batch_or_abort,
+    public_urls,
+    statistics_answer,
+)
+from blueprints.report_data import bulletin_list_payload, bulletin_payload, grading_payload, published_grading_or_404
+from domain import gradings, queries, serializers, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from models import Case, Listing
 from search_index import SORTS
@@ -71,6 +78,7 @@ def index():
                         "district": "区县",
                         "type": "违法类型",
                         "batch": "批次编号",
+                        "campaign": "专项行动编号",
                         "police": "是否移送公安机关：1或0",
                         "sort": "|".join(queries.CASE_SORTS),
                     },
@@ -84,6 +92,7 @@ def index():
                         "year": "列入年份",
                         "district": "区县",
                         "batch": "批次编号",
+                        "campaign": "专项行动编号",
                         "sort": "|".join(queries.LISTING_SORTS),
                     },
                 },
@@ -91,6 +100,7 @@ def index():
                 {
                     "path": "/api/v1/enterprises/<credit_code>",
                     "description": "一个单位及其全部公开记录；listed_now：截至 as_of（当天）是否在失信联合惩戒对象名单中；"
+                    "grading：最近一个年度的守法诚信等级（按本市公开范围，不公开时为 null）；"
                     "没有公开记录的返回404（listed_now 为 false），代码有误的返回400并指出哪一位有误",
                 },
                 {
@@ -106,6 +116,17 @@ def index():
                     "description": "已发布的工作通报",
                 },
                 {
+                    "path": "/api/v1/gradings",
+                    "url": link("api.gradings"),
+                    "params": {
+                        **paging,
+                        "year": "评价年度（不填：最近一个已发布的年度）",
+                        "grade": "A|B|C（只在公开范围内）",
+                    },
+                    "description": "劳动保障守法诚信等级评价：counts（A、B、C各多少户）、districts（各区县分等级户数）和 results"
+                    "（按本市公开范围：A级名单或全部；只公开数量时为空）；不公开时返回404",
+                },
+                {
                     "path": "/api/v1/bulletins/<id>",
                     "description": "一份工作通报：各项指标、上年同期数（previous）、同比增减百分比（change_pct，两位小数）"
                     "和越低越好的指标中下降的个数（declines）；上年同期没有通报时 previous 和 change_pct 为 null",
@@ -116,7 +137,12 @@ def index():
                     "description": "公布情况统计：按批次所属年度计算，已撤回的记录不计入；返回 period（范围与截至日期）、"
                     "figures（案件批次、案件数、涉案单位、移送公安、涉及人数与金额、罚款；名单批次、名单条数、单位户数、目前在列）"
                     "和 breakdowns（按年度、区县、违法类型、行业）",
-                    "params": {"year": "年度", "from_year": "起始年度", "to_year": "截止年度（均不填：历年累计）"},
+                    "params": {
+                        "year": "年度",
+                        "from_year": "起始年度",
+                        "to_year": "截止年度（均不填：历年累计）",
+                        "campaign": "专项行动编号（只统计该专项行动的记录）",
+                    },
                 },
                 {
                     "path": "/api/v1/search",
@@ -196,7 +222,9 @@ def enterprise(credit_code: str):
         ), 404
     url = url_for("public.enterprise", credit_code=found.code, _external=True)
     body = serializers.enterprise_dict(found.code, url, found.latest, found.cases, found.listings, public_urls())
-    return jsonify({**body, "listed_now": answer.listed_now, "as_of": answer.as_of.isoformat()})
+    grade = gradings.latest_grade(found.code, current_app.config)  # as GONGSHI_PUBLISH_GRADES allows
+    grading = {"year": grade.year, **gradings.result_dict(grade)} if grade else None
+    return jsonify({**body, "listed_now": answer.listed_now, "as_of": answer.as_of.isoformat(), "grading": grading})
 
 
 @bp.get("/batches")
@@ -224,5 +252,11 @@ def bulletin(id: int):
 @bp.get("/statistics")
 def statistics_figures():
     """The figures of a year (``year``), a range (``from_year``, ``to_year``) or all
-    years, from the same ``domain.statistics`` as the /statistics page."""
-    return jsonify(statistics.as_dict(statistics.compute(statistics.parse_period(request.args))))
+    years, of every record or of one campaign's (``campaign``), from the same
+    ``domain.statistics`` as the /statistics page."""
+    return jsonify(statistics_answer(request.args))
+
+
+@bp.get("/gradings", endpoint="gradings")
+def grading_results():
+    return jsonify(grading_payload(published_grading_or_404()))

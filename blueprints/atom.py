@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Response, current_app, request
 
-from domain import feeds, queries
+from domain import campaigns, feeds, queries
 
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
@@ -41,6 +41,9 @@ def describe(filters) -> str:
             words.append("已移送公安机关" if value else "未移送公安机关")
         elif name == "kind":
             words.append(queries.BATCH_KINDS.get(value, value))
+        elif name == "campaign":
+            found = campaigns.get(value)
+            words.append(f"专项行动{found.name if found else value}")
         else:
             words.append(str(value))
     return "、".join(words)

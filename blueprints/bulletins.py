@@ -4,8 +4,7 @@ from the same data (``domain.bulletins``)."""
 
 from __future__ import annotations
 
-import csv
-import io
+from decimal import Decimal
 
 from flask import Blueprint, jsonify, url_for
 
@@ -17,8 +16,8 @@ from blueprints.report_data import (
     bulletin_year_arg,
     published_bulletin_or_404,
 )
-from domain import bulletins
-from domain.exporting import safe_cell, stream
+from domain import bulletins, charts, exporting
+from domain.exporting import stream
 
 bp = Blueprint("bulletins", __name__)
 
@@ -30,15 +29,10 @@ def _alternates(response, csv_link: str, json_link: str):
     return response
 
 
-def _csv(header, rows, filename: str, text_columns: tuple[int, ...]):
-    """A small CSV for Excel (UTF-8 with a BOM); the text columns are kept from
-    running as formulas, the number columns stay numbers (−18.78)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([safe_cell(cell) if i in text_columns else cell for i, cell in enumerate(row)])
-    return attachment(("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", filename)
+def _csv(header, rows, filename: str):
+    """A small CSV for Excel through the one safe writer: text kept from running
+    as a formula, numbers (−18.78) as they are."""
+    return attachment(exporting.csv_table(list(header), rows), "text/csv; charset=utf-8", filename)
 
 
 @bp.get("/bulletins")
@@ -65,8 +59,14 @@ def index_json():
     """Every published bulletin matching the filter, as the downloads give every
     matching record (the API pages; this does not)."""
     items = list(stream(bulletins.published_statement(bulletin_year_arg())))
+    counts = bulletins.indicator_counts(items)
     return jsonify(
-        {"total": len(items), "results": [bulletins.bulletin_summary_dict(item, bulletin_url(item)) for item in items]}
+        {
+            "total": len(items),
+            "results": [
+                bulletins.bulletin_summary_dict(item, bulletin_url(item), counts.get(item.id, 0)) for item in items
+            ],
+        }
     )
 
 
@@ -88,7 +88,7 @@ def index_csv():
         )
         for item in stream(bulletins.published_statement(bulletin_year_arg()))
     )
-    return _csv(LIST_HEADER, rows, "bulletins.csv", text_columns=(1,))
+    return _csv(LIST_HEADER, rows, "bulletins.csv")
 
 
 @bp.get("/bulletins/<int:id>")
@@ -97,6 +97,16 @@ def detail(id: int):
     comparison = bulletins.compare(found)
     csv_url = url_for("bulletins.detail_csv", id=found.id)
     json_url = url_for("bulletins.detail_json", id=found.id)
+    declined = [row for row in comparison.rows if row.lower_is_better and row.declined]
+    chart = (
+        charts.bar_chart(
+            f"与{comparison.previous_label}相比下降的指标（降幅）",
+            [charts.Bar(row.name, -row.change_pct) for row in declined],
+            value_text=lambda value: f"下降{Decimal(str(value)):.2f}%",
+        )
+        if declined
+        else None
+    )
     response = render(
         "bulletins/detail.html",
         "bulletins/detail.html",
@@ -105,6 +115,7 @@ def detail(id: int):
         comparison=comparison,
         period=bulletins.period_label(found.year, found.month_from, found.month_to),
         summary=bulletins.summary_sentence(comparison),
+        chart=chart,
         fmt=bulletins.format_value,
         revisions=bulletins.revisions(found),
         csv_url=csv_url,
@@ -122,4 +133,4 @@ def detail_json(id: int):
 def detail_csv(id: int):
     found = published_bulletin_or_404(id)
     rows = bulletins.csv_rows(bulletins.compare(found))
-    return _csv(bulletins.CSV_HEADER, rows, f"bulletin-{found.id}.csv", text_columns=(0, 1))
+    return _csv(bulletins.CSV_HEADER, rows, f"bulletin-{found.id}.csv")

@@ -194,8 +194,13 @@ def download(
 
 def url_with(endpoint: str | None = None, **changes: Any) -> str:
     """The current URL with some query parameters changed; None or "" removes one.
-    Changing anything but the page goes back to page 1."""
-    args = MultiDict(request.args)
+    Changing anything but the page goes back to page 1. Only the parameters the
+    page understands (those it has read) are carried: junk in a URL is not
+    repeated into every link on the page."""
+    from blueprints.edge import understood_parameters
+
+    understood = understood_parameters()
+    args = MultiDict([(name, value) for name, value in request.args.items(multi=True) if name in understood])
     if "page" not in changes:
         args.pop("page", None)
     view_args = dict(request.view_args or {})

@@ -9,6 +9,7 @@ from functools import cache
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from domain.params import ParameterError
@@ -59,9 +60,9 @@ def unavailable_response() -> Response:
 
 
 def database_unreachable(error: BaseException) -> bool:
-    """A failure to reach the database (connection refused or lost, locked), not a
-    fault of the query."""
-    if isinstance(error, (OperationalError, InterfaceError)):
+    """A failure to reach the database (connection refused or lost, locked, no
+    connection free in the pool), not a fault of the query."""
+    if isinstance(error, (OperationalError, InterfaceError, PoolTimeout)):
         return True
     return isinstance(error, DBAPIError) and bool(error.connection_invalidated)
 
@@ -111,6 +112,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
     def database_down(error: SQLAlchemyError):
         _quiet_rollback()
         current_app.logger.error("database unreachable: %s", error)

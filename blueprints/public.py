@@ -4,12 +4,12 @@ CSV/JSON/XLSX twins of every list, all from the queries in ``domain.queries``.""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from sqlalchemy import Select, select
 
 from blueprints.common import download, is_htmx, paginate, render, url_with
 from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
-from domain import clock, exporting, queries, serializers, statistics, verdict
+from domain import campaigns, clock, exporting, gradings, queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
@@ -71,6 +71,9 @@ def _filter_labels(filters, batch_options=()) -> list[tuple[str, str]]:
             label = "已移送公安机关" if value else "未移送公安机关"
         elif name == "kind":
             label = queries.BATCH_KINDS[value]
+        elif name == "campaign":
+            found = campaigns.get(value)
+            label = f"专项行动：{found.name}" if found else f"专项行动 {value}"
         else:
             label = FILTER_LABELS[name].format(value)
         labels.append((name, label))
@@ -191,6 +194,7 @@ def cases():
         violation_types=VIOLATION_TYPES,
         sorts=queries.CASE_SORTS,
         batch_options=queries.batch_choices("cases"),
+        campaign_options=campaigns.choices(),
     )
 
 
@@ -235,6 +239,7 @@ def listings():
         years=queries.listing_years(),
         sorts=queries.LISTING_SORTS,
         batch_options=queries.batch_choices("listings"),
+        campaign_options=campaigns.choices(),
     )
 
 
@@ -298,6 +303,7 @@ def enterprise(credit_code: str):
         cases=found.cases,
         listings=found.listings,
         verdict=verdict.for_code(found.code),
+        grading=gradings.latest_grade(found.code, current_app.config),
         share_url=url_for("public.enterprise", credit_code=found.code, _external=True),
         queried_at=clock.now(),
     )

@@ -1,24 +1,25 @@
-"""The bureau's work in numbers: /statistics with its CSV and JSON twins (the JSON
-twin is the /api/v1/statistics answer), all from ``domain.statistics``; charts from
+"""The bureau's work in numbers: /statistics and each special campaign's page
+/campaigns/<id>, with their CSV and JSON twins (the JSON twin is the
+/api/v1/statistics answer), all from ``domain.statistics``; charts from
 ``domain.charts``, each beside a table of its numbers."""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, abort, jsonify, request, url_for
 
 from blueprints.common import attachment, render
-from domain import charts, exporting, statistics
+from blueprints.public_data import campaign_arg, statistics_answer
+from domain import campaigns, charts, exporting, statistics
 from domain.params import choice_param
+from models import Campaign
 
 bp = Blueprint("statistics", __name__)
 
 
-def _period() -> statistics.Period:
-    return statistics.parse_period(request.args)
-
-
-def _twins(period: statistics.Period, table: str | None = None) -> dict[str, str]:
-    args = period.query_args()
+def _twins(period: statistics.Period, table: str | None = None, campaign: Campaign | None = None) -> dict[str, str]:
+    args: dict[str, object] = dict(period.query_args())
+    if campaign is not None:
+        args["campaign"] = campaign.id
     return {
         "csv": url_for("statistics.statistics_csv", **args, **({"table": table} if table else {})),
         "json": url_for("statistics.statistics_json", **args),
@@ -51,15 +52,29 @@ def chart_set(stats: statistics.Statistics, trend: list[dict]) -> dict[str, obje
     return drawn
 
 
-@bp.get("/statistics")
-def statistics_page():
-    period = _period()
-    stats = statistics.compute(period)
-    trend = stats.breakdowns["year"] if period.is_all else statistics.trend(period.today)
+def _page(campaign: Campaign | None):
+    period = statistics.parse_period(request.args)
+    campaign_id = campaign.id if campaign else None
+    names = (
+        statistics.ALL_BREAKDOWNS
+        if campaign is None
+        else tuple(n for n in statistics.ALL_BREAKDOWNS if n != "campaign")
+    )
+    stats = statistics.compute(period, names, campaign_id)
+    if period.is_all:
+        trend = stats.breakdowns["year"]
+    else:
+        trend = statistics.compute(statistics.Period(None, None, period.today), ("year",), campaign_id).breakdowns[
+            "year"
+        ]
+    endpoint = "statistics.campaign" if campaign else "statistics.statistics_page"
+    fixed = {"id": campaign.id} if campaign else {}
+    twins = _twins(period, campaign=campaign)
     response = render(
         "statistics/statistics.html",
         "statistics/statistics.html",
-        title="数据统计",
+        title=campaign.name if campaign else "数据统计",
+        campaign=campaign,
         stats=stats,
         period=period,
         summary=statistics.summary_sentence(stats),
@@ -69,31 +84,49 @@ def statistics_page():
         years=statistics.published_years(),
         labels=statistics.FIGURE_LABELS,
         breakdown_labels=statistics.BREAKDOWN_LABELS,
-        twins=_twins(period),
-        twins_of=lambda table: _twins(period, table),
-        trend_twins=_twins(statistics.Period(None, None, period.today), "year"),
+        twins=twins,
+        twins_of=lambda table: _twins(period, table, campaign),
+        trend_twins=_twins(statistics.Period(None, None, period.today), "year", campaign),
+        page_url=lambda **args: url_for(endpoint, **fixed, **args),
+        list_args={"campaign": campaign.id} if campaign else {},
+        all_campaigns=campaigns.all_campaigns() if campaign is None else [],
     )
-    csv_link, json_link = _twins(period).values()
     response.headers["Link"] = (
-        f'<{csv_link}>; rel="alternate"; type="text/csv", <{json_link}>; rel="alternate"; type="application/json"'
+        f'<{twins["csv"]}>; rel="alternate"; type="text/csv", <{twins["json"]}>; rel="alternate"; type="application/json"'
     )
     return response
 
 
+@bp.get("/statistics")
+def statistics_page():
+    campaign = campaign_arg(request.args)
+    return _page(campaign)
+
+
+@bp.get("/campaigns/<int:id>")
+def campaign(id: int):
+    found = campaigns.get(id)
+    if found is None:
+        abort(404)
+    return _page(found)
+
+
 @bp.get("/statistics.csv")
 def statistics_csv():
-    period = _period()
+    period = statistics.parse_period(request.args)
+    found = campaign_arg(request.args)
     table = choice_param(request.args, "table", "分组", statistics.BREAKDOWN_LABELS)
-    stats = statistics.compute(period, breakdowns=(table,) if table else statistics.ALL_BREAKDOWNS)
+    stats = statistics.compute(period, (table,) if table else statistics.ALL_BREAKDOWNS, found.id if found else None)
     body = exporting.csv_table(statistics.CSV_HEADER, statistics.table_rows(stats, table))
-    name = (
-        "statistics" + "".join(f"-{value}" for value in period.query_args().values()) + (f"-{table}" if table else "")
-    )
+    parts = [str(value) for value in period.query_args().values()]
+    if found is not None:
+        parts.insert(0, f"campaign{found.id}")
+    name = "-".join(["statistics", *parts, *([table] if table else [])])
     return attachment(body, "text/csv; charset=utf-8", f"{name}.csv")
 
 
 @bp.get("/statistics.json")
 def statistics_json():
-    response = jsonify(statistics.as_dict(statistics.compute(_period())))
+    response = jsonify(statistics_answer(request.args))
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

@@ -7,8 +7,9 @@ import datetime as dt
 from decimal import Decimal
 
 from flask import Flask
+from markupsafe import Markup
 
-from blueprints.common import url_with
+from blueprints.common import is_htmx, url_with
 
 
 def yuan(value: Decimal | float | int | None) -> str:
@@ -29,6 +30,14 @@ def cn_date(value: dt.date | dt.datetime | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
 
+def cn_time(value: dt.date | dt.datetime | None) -> Markup | str:
+    """A date written as ``cn_date`` inside ``<time datetime>``, which the stylesheet
+    never breaks across lines (no "2026年8月9 / 日" on a phone)."""
+    if value is None:
+        return "—"
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), cn_date(value))
+
+
 def count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
@@ -36,5 +45,7 @@ def count(value: int | None) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(yuan, "yuan")
     app.add_template_filter(cn_date, "cn_date")
+    app.add_template_filter(cn_time, "cn_time")
     app.add_template_filter(count, "count")
     app.add_template_global(url_with, "url_with")
+    app.add_template_global(is_htmx, "is_htmx")

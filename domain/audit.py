@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import event
 
 from extensions import db
-from models import AuditEvent
+from models import AuditEvent, Batch, Case, Listing
 
 # Where the current request comes from; set by the staff blueprint for each request
 # so that domain code need not know about Flask.
@@ -43,11 +43,21 @@ ACTION_LABELS = {
     "listing.remove": "提前移出",
     "listing.revoke": "撤销列入",
     "listing.reinstate": "恢复列入",
+    "campaign.create": "新建专项行动",
+    "campaign.update": "修改专项行动",
+    "batch.campaign": "批次专项行动",
+    "case.campaign": "案件专项行动",
     "hotline.create": "添加举报电话",
     "hotline.update": "修改举报电话",
     "hotline.delete": "删除举报电话",
     "objection.file": "收到异议申请",
     "objection.update": "处理异议申请",
+    "grading.create": "导入等级评价结果",
+    "grading.delete": "删除草稿评价结果",
+    "grading.submit": "提交审核评价结果",
+    "grading.send_back": "退回评价结果",
+    "grading.publish": "发布等级评价结果",
+    "grading.supersede": "替换等级评价结果",
     "bulletin.create": "录入工作通报",
     "bulletin.edit": "修改草稿通报",
     "bulletin.delete": "删除草稿通报",
@@ -96,6 +106,7 @@ def record(
         username=getattr(user, "username", None) or username,
         object_type=object_type,
         object_id=getattr(obj, "id", None),
+        batch_id=_batch_of(obj),
         summary=summary,
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
@@ -103,6 +114,14 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def _batch_of(obj: Any) -> int | None:
+    if isinstance(obj, Batch):
+        return obj.id
+    if isinstance(obj, (Case, Listing)):
+        return obj.batch_id if obj.batch_id is not None else getattr(obj.batch, "id", None)
+    return None
 
 
 class AppendOnly(RuntimeError):

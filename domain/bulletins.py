@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
-from domain import audit, clock
+from domain import audit, clock, review
 from domain.importing import RowError
-from domain.publishing import PublishingError, why_not_publish
+from domain.publishing import PublishingError
 from domain.spreadsheets import SpreadsheetError, Table, read_table
 from domain.validation import clean_text, fold_width
 from extensions import db
@@ -156,10 +156,10 @@ def parse_value(raw: object, indicator: Indicator) -> Decimal:
         raise ValueError("应为数字")
     if value < 0:
         raise ValueError("不能为负数")
+    if value >= MAX_VALUE:  # checked first: quantizing 1e400 would overflow
+        raise ValueError(f"数值过大，请核对单位是否为“{indicator.unit}”")
     if value != value.quantize(Decimal("0.0001")):
         raise ValueError("最多保留四位小数")
-    if value >= MAX_VALUE:
-        raise ValueError(f"数值过大，请核对单位是否为“{indicator.unit}”")
     if indicator.unit == "%" and value > 100:
         raise ValueError("百分比不能超过100")
     return value.quantize(Decimal("0.0001"))
@@ -335,11 +335,22 @@ def _require_draft(bulletin: Bulletin) -> None:
         raise BulletinError("只有草稿可以修改；待审核的通报请先由审核人退回")
 
 
-def edit_draft(bulletin: Bulletin, values: Sequence[tuple[Indicator, Decimal]], title: str | None, user: User) -> None:
+def edit_draft(
+    bulletin: Bulletin,
+    values: Sequence[tuple[Indicator, Decimal]],
+    title: str | None,
+    user: User,
+    period: tuple[int, int, int] | None = None,
+) -> None:
+    """Change a draft's figures, title and (``period``: year, first and last month) period."""
     _require_draft(bulletin)
     if not values:
         raise BulletinError("通报中没有任何指标")
+    if period is not None:
+        check_period(*period)
     before = {**_state(bulletin), "values": value_map(bulletin)}
+    if period is not None:
+        bulletin.year, bulletin.month_from, bulletin.month_to = period
     bulletin.title = clean_text(title) or bulletin.title
     _set_values(bulletin, values)
     before, after = audit.changed_only(before, {**_state(bulletin), "values": value_map(bulletin)})
@@ -409,11 +420,21 @@ def published_for_period(year: int, month_from: int, month_to: int) -> Bulletin 
     )
 
 
+PREPARING_ACTIONS = ("bulletin.create", "bulletin.edit", "bulletin.submit")
+
+
 def why_not(bulletin: Bulletin, user: User, *, four_eyes: bool) -> str | None:
     """Why this user may not publish this bulletin, or None if they may."""
-    problem = why_not_publish(bulletin, user, four_eyes=four_eyes)  # the batch rules: status, role, four eyes
+    problem = review.why_not_publish(
+        bulletin,
+        user,
+        four_eyes=four_eyes,
+        noun="通报",
+        object_type="bulletin",
+        preparing_actions=PREPARING_ACTIONS,
+    )
     if problem:
-        return problem.replace("批次", "通报")
+        return problem
     clash = published_for_period(bulletin.year, bulletin.month_from, bulletin.month_to)
     if clash is not None and clash.id != bulletin.id:
         return f"{period_label(*clash_period(clash))}的通报已经发布（“{clash.title}”）；如数字有误，请更正已发布的通报"
@@ -699,7 +720,21 @@ def bulletin_dict(comparison: Comparison, url: str) -> dict[str, Any]:
     }
 
 
-def bulletin_summary_dict(bulletin: Bulletin, url: str) -> dict[str, Any]:
+def indicator_counts(items: Sequence[Bulletin]) -> dict[int, int]:
+    """Indicators per bulletin for a list, in one query (not one per bulletin)."""
+    ids = [item.id for item in items]
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(BulletinValue.bulletin_id, func.count())
+            .where(BulletinValue.bulletin_id.in_(ids))
+            .group_by(BulletinValue.bulletin_id)
+        ).all()
+    )
+
+
+def bulletin_summary_dict(bulletin: Bulletin, url: str, indicator_count: int) -> dict[str, Any]:
     """A bulletin in a list (without its indicators)."""
     return {
         "id": bulletin.id,
@@ -709,21 +744,27 @@ def bulletin_summary_dict(bulletin: Bulletin, url: str) -> dict[str, Any]:
         "months": [bulletin.month_from, bulletin.month_to],
         "period": period_label(bulletin.year, bulletin.month_from, bulletin.month_to),
         "published_on": bulletin.published_on.isoformat() if bulletin.published_on else None,
-        "indicator_count": len(bulletin.values),
+        "indicator_count": indicator_count,
     }
 
 
 CSV_HEADER = ("指标", "单位", "本期", "上年同期", "同比增减（%）", "越低越好")
 
 
-def csv_rows(comparison: Comparison) -> list[list[str]]:
+def csv_rows(comparison: Comparison) -> list[list[object]]:
+    """Rows for the CSV twin; figures as plain decimals (21500, -18.78), which the
+    safe writer keeps as numbers."""
+
+    def plain(number: Decimal | None) -> Decimal | str:
+        return "" if number is None else Decimal(format(number.normalize(), "f"))
+
     return [
         [
             row.name,
             row.unit,
-            format(row.value.normalize(), "f"),
-            "" if row.previous is None else format(row.previous.normalize(), "f"),
-            "" if row.change_pct is None else format(row.change_pct, "f"),
+            plain(row.value),
+            plain(row.previous),
+            "" if row.change_pct is None else Decimal(format(row.change_pct, "f")),
             "是" if row.lower_is_better else "否",
         ]
         for row in comparison.rows

@@ -78,9 +78,15 @@ SHEET_TITLE_LIMIT = 31  # Excel's limit
 _SHEET_TITLE_UNSAFE = re.compile(r"[\\/?*\[\]:\x00-\x1f\x7f]+")
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
 def safe_cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula (OWASP CSV injection)."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    """Text a spreadsheet will not run as a formula (OWASP CSV injection). A plain
+    number written as text ("-18.78") is data and stays as it is."""
+    if text.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def plain_text(value: Any) -> str:

@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from domain import audit, publishing
+from domain import audit, clock, publishing
 from domain.import_storage import (
     CASE_FIELDS,
     LISTING_FIELDS,
     amount_text,
+    batch_title,
+    next_free_number,
     store_batch,
     year_and_number_from_title,
 )
@@ -42,6 +44,7 @@ from domain.import_validation import (
 )
 from extensions import db
 from models import Batch, User
+from models.batch import KIND_CASES, KIND_LISTINGS
 
 __all__ = [
     "CASE_COLUMNS",
@@ -56,10 +59,13 @@ __all__ = [
     "ImportSettings",
     "RowError",
     "amount_text",
+    "batch_title",
     "check_file",
     "check_header",
     "import_file",
     "import_records",
+    "suggested_title",
+    "template_file",
     "validate_table",
     "year_and_number_from_title",
 ]
@@ -109,6 +115,13 @@ def schema_problem() -> str | None:
     return None
 
 
+def suggested_title(kind: str, year: int | None = None) -> str:
+    """The title of the next batch of a kind, built from kind, year and number
+    (what the upload page proposes and uses when the title is left empty)."""
+    year = year or clock.today().year
+    return batch_title(kind, year, next_free_number(kind, year))
+
+
 def title_problem(kind: str, title: str) -> str | None:
     """Why a new batch may not take this title (第N批 is unique per kind and year)."""
     title = (title or "").strip()
@@ -141,10 +154,13 @@ def import_file(
     problem = schema_problem()
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem)
+    title = (title or "").strip() or suggested_title(kind)
     problem = title_problem(kind, title)
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem, problem_field="title")
     report = check_file(data, filename, kind, settings)
+    if not report.errors:
+        check_against_stored(report)
     if report.errors:
         return ImportResult(report)
     return import_records(
@@ -158,6 +174,48 @@ def import_file(
         progress=progress,
         report=report,
     )
+
+
+def check_against_stored(report: ImportReport) -> None:
+    """Each record's decision number against every stored record (a file checks
+    itself for duplicates within; this finds the same case in another batch), and
+    each listing's enterprise against the public list. A clash is an error naming
+    the batch that holds the number; an enterprise already listed under another
+    decision is a notice for the reviewer."""
+    column = "文书编号" if report.kind == KIND_CASES else "决定文书号"
+    holders = publishing.document_holders(report.kind, (record.get("document_no_key") for record in report.records))
+    for record in report.records:
+        holder = holders.get(record.get("document_no_key"))
+        if holder is not None:
+            where = f"第{holder.source_row}行" if holder.source_row else f"记录编号{holder.record_id}"
+            report.errors.append(
+                RowError(
+                    record["source_row"],
+                    column,
+                    f"文书号“{record['document_no']}”已在批次“{holder.batch_title}”（{holder.state}，{where}）中，"
+                    + (
+                        "同一决定只能公开一次" if holder.state == "已发布" else "如需重新上传该批次，请先删除原草稿批次"
+                    ),
+                    batch_id=holder.batch_id,
+                )
+            )
+    if report.errors:
+        report.records = []
+        return
+    if report.kind == KIND_LISTINGS:
+        listed = publishing.enterprises_listed(record.get("credit_code") for record in report.records)
+        for record in report.records:
+            current = listed.get(record.get("credit_code"))
+            if current is not None and current.document_no_key != record.get("document_no_key"):
+                report.notices.append(
+                    RowError(
+                        record["source_row"],
+                        "统一社会信用代码",
+                        f"该单位已在名单中（批次“{current.batch.title}”，决定文书号“{current.document_no}”，"
+                        f"{current.expires_on.isoformat()}届满）；依法可以再次列入，请审核人核实",
+                        batch_id=current.batch_id,
+                    )
+                )
 
 
 def import_records(
@@ -230,6 +288,24 @@ def import_records(
     if publish and update_index:
         publishing.update_search_index()
     return ImportResult(report, batch=batch)
+
+
+TEMPLATE_FORMATS = ("csv", "xlsx")
+
+
+def template_file(kind: str, fmt: str) -> tuple[bytes, str]:
+    """The empty import template of a kind (its header row), as staff download it
+    from the upload page: (file content, file name). Written by the site's one
+    CSV/XLSX writer."""
+    from domain import exporting
+    from domain.serializers import Field
+
+    columns = COLUMNS[kind]
+    name = f"{'重大劳动保障违法案件' if kind == KIND_CASES else '失信联合惩戒对象名单'}导入模板.{fmt}"
+    if fmt == "csv":
+        return exporting.csv_table(list(columns), []), name
+    fields = tuple(Field(column, column, "", lambda record: None) for column in columns)
+    return exporting.xlsx_bytes(fields, [], lambda record: "", "导入模板"), name
 
 
 class _Counter:

@@ -6,16 +6,31 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import and_, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from domain import audit, clock
 from domain.import_storage import CASE_FIELDS, LISTING_FIELDS
+from domain.visibility import listing_is_public_clause
 from extensions import db
-from models import Batch, Case, CaseViolationType, Listing, ListingPerson, RecordRevision, SearchChange, User
-from models.batch import KIND_CASES
-from models.common import utcnow
+from models import (
+    AuditEvent,
+    Batch,
+    Case,
+    CaseViolationType,
+    Listing,
+    ListingPerson,
+    RecordRevision,
+    SearchChange,
+    User,
+)
+from models.batch import BATCH_STATUS_LABELS, KIND_CASES
+from models.common import NUMBER_HOLDING_STATUSES, utcnow
 from search_index import IndexBusy, IndexDamaged, follower, sync
 
 log = logging.getLogger(__name__)
@@ -66,13 +81,147 @@ def publish_batch(batch: Batch, *, published_by_id: int | None = None, published
     batch.published_at = now
     batch.published_on = published_on or batch.published_on or clock.today()
     batch.published_by_id = published_by_id
-    db.session.execute(
-        update(model)
-        .where(model.batch_id == batch.id, model.status == "draft")
-        .values(status="published", published_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    clashes = publish_clashes(batch)
+    if clashes:
+        raise PublishingError(_clash_message(clashes))
+    try:
+        # A savepoint: should another batch with the same decision number be
+        # published at this very moment, the unique index refuses this one.
+        with db.session.begin_nested():
+            db.session.execute(
+                update(model)
+                .where(model.batch_id == batch.id, model.status == "draft")
+                .values(status="published", published_at=now)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        raise PublishingError("发布时发现有文书号已被另一个刚发布的批次使用，请刷新页面查看后再处理") from None
     enqueue_batch(batch)
+
+
+# --- one record per decision number ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Holder:
+    """The record that already carries a decision number, and its batch."""
+
+    key: str
+    record_id: int
+    record_status: str
+    source_row: int | None
+    document_no: str | None
+    batch_id: int
+    batch_title: str
+    batch_status: str
+
+    @property
+    def state(self) -> str:
+        if self.record_status in NUMBER_HOLDING_STATUSES:
+            return "已发布"
+        return BATCH_STATUS_LABELS.get(self.batch_status, self.batch_status)
+
+
+def document_holders(
+    kind: str, keys: Iterable[str], *, exclude_record_id: int | None = None, held_only: bool = False
+) -> dict[str, Holder]:
+    """For each decision number (normalised key), the record other than
+    ``exclude_record_id`` that carries it: published ones first, then drafts of
+    any batch (``held_only``: published ones only). Withdrawn records carry none."""
+    model = record_model(kind)
+    statuses = NUMBER_HOLDING_STATUSES if held_only else (*NUMBER_HOLDING_STATUSES, "draft")
+    found: dict[str, Holder] = {}
+    wanted = sorted({key for key in keys if key})
+    for start in range(0, len(wanted), 500):
+        rows = db.session.execute(
+            select(
+                model.document_no_key,
+                model.id,
+                model.status,
+                model.source_row,
+                model.document_no,
+                Batch.id,
+                Batch.title,
+                Batch.status,
+            )
+            .join(Batch, model.batch_id == Batch.id)
+            .where(
+                model.document_no_key.in_(wanted[start : start + 500]),
+                model.status.in_(statuses),
+                model.id != (exclude_record_id or 0),
+            )
+            .order_by(model.id)
+        )
+        for row in rows:
+            holder = Holder(*row)
+            current = found.get(holder.key)
+            if current is None or (
+                holder.record_status in NUMBER_HOLDING_STATUSES and current.record_status not in NUMBER_HOLDING_STATUSES
+            ):
+                found[holder.key] = holder
+    return found
+
+
+def publish_clashes(batch: Batch, limit: int = 20) -> list[tuple[Case | Listing, Holder]]:
+    """The records of a batch whose decision number a published record of another
+    batch already carries: checked again at publication, since two drafts may
+    race."""
+    model = record_model(batch.kind)
+    other = aliased(model)
+    rows = db.session.execute(
+        select(model, other.id, other.status, other.source_row, other.document_no, Batch.id, Batch.title, Batch.status)
+        .join(other, and_(other.document_no_key == model.document_no_key, other.batch_id != model.batch_id))
+        .join(Batch, other.batch_id == Batch.id)
+        .where(
+            model.batch_id == batch.id, model.document_no_key.is_not(None), other.status.in_(NUMBER_HOLDING_STATUSES)
+        )
+        .order_by(model.id)
+        .limit(limit)
+    ).all()
+    return [(row[0], Holder(row[0].document_no_key, *row[1:])) for row in rows]
+
+
+def _clash_message(clashes: list[tuple[Case | Listing, Holder]]) -> str:
+    shown = [
+        f"第{record.source_row}行" * bool(record.source_row)
+        + f"“{record.document_no}”已由批次“{holder.batch_title}”公开"
+        for record, holder in clashes[:5]
+    ]
+    more = f"等{len(clashes)}处" if len(clashes) > 5 else ""
+    return "不能发布：文书号重复，同一决定只能公开一次（" + "；".join(shown) + more + "）。请删除或改正这些记录后再发布"
+
+
+def listing_notices(batch: Batch) -> list[tuple[Listing, Listing]]:
+    """Listings of this batch whose enterprise is already on the public list under
+    another decision: lawful, but the reviewer should look. Pairs of (this batch's
+    listing, the listing in force)."""
+    if batch.kind == KIND_CASES:
+        return []
+    mine = batch_records(batch)
+    listed = enterprises_listed((listing.credit_code for listing in mine), exclude_batch_id=batch.id)
+    return [
+        (listing, listed[listing.credit_code])
+        for listing in mine
+        if listing.credit_code in listed and listed[listing.credit_code].document_no_key != listing.document_no_key
+    ]
+
+
+def enterprises_listed(codes: Iterable[str | None], *, exclude_batch_id: int | None = None) -> dict[str, Listing]:
+    """The public listing in force of each enterprise (by credit code), if any."""
+    wanted = sorted({code for code in codes if code})
+    found: dict[str, Listing] = {}
+    for start in range(0, len(wanted), 500):
+        for listing in db.session.scalars(
+            select(Listing)
+            .where(
+                Listing.credit_code.in_(wanted[start : start + 500]),
+                listing_is_public_clause(),
+                Listing.batch_id != (exclude_batch_id or 0),
+            )
+            .order_by(Listing.id)
+        ):
+            found.setdefault(listing.credit_code, listing)
+    return found
 
 
 def notify_search() -> None:
@@ -166,9 +315,52 @@ def record_counts(batches: list[Batch]) -> dict[int, int]:
     return counts
 
 
+# The actions that change what a batch will publish: whoever took one of them
+# prepared the batch and may not be the one who publishes it. (Sending back for
+# changes is the reviewer's part and changes no record.)
+PREPARING_ACTIONS = ("batch.upload", "record.add", "record.edit", "record.delete", "batch.submit")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One person's changes of one kind to a batch, for the review page."""
+
+    user_id: int | None
+    username: str | None
+    action: str
+    count: int
+    last_at: dt.datetime
+
+    @property
+    def label(self) -> str:
+        return audit.ACTION_LABELS.get(self.action, self.action)
+
+
+def batch_changes(batch: Batch) -> list[Change]:
+    """Who changed a batch or its records, and how, from the audit log."""
+    rows = db.session.execute(
+        select(
+            AuditEvent.user_id, AuditEvent.username, AuditEvent.action, func.count(), func.max(AuditEvent.occurred_at)
+        )
+        .where(AuditEvent.batch_id == batch.id, AuditEvent.action.in_(PREPARING_ACTIONS))
+        .group_by(AuditEvent.user_id, AuditEvent.username, AuditEvent.action)
+        .order_by(func.min(AuditEvent.id))
+    ).all()
+    return [Change(*row) for row in rows]
+
+
 def preparer_ids(batch: Batch) -> set[int]:
-    """Who prepared a batch: whoever uploaded it or submitted it for review."""
-    return {user_id for user_id in (batch.created_by_id, batch.submitted_by_id) if user_id is not None}
+    """Who prepared a batch: whoever uploaded it, changed it or its records after
+    the upload, or submitted it for review."""
+    ids = {batch.created_by_id, batch.submitted_by_id}
+    ids.update(
+        db.session.scalars(
+            select(AuditEvent.user_id)
+            .where(AuditEvent.batch_id == batch.id, AuditEvent.action.in_(PREPARING_ACTIONS))
+            .distinct()
+        )
+    )
+    return {user_id for user_id in ids if user_id is not None}
 
 
 def numbering_clash(kind: str, title: str) -> Batch | None:
@@ -191,15 +383,19 @@ def _require_draft(batch: Batch) -> None:
 
 
 def _check_document_unique(batch: Batch, values: dict[str, Any], exclude_id: int | None = None) -> None:
+    """A decision number is used by one record only: refuse a number any other
+    record, in this batch or another, already carries (withdrawn ones aside)."""
     key = values.get("document_no_key")
     if not key:
         return
-    model = record_model(batch.kind)
-    clash = db.session.scalar(
-        select(model.id).where(model.batch_id == batch.id, model.document_no_key == key, model.id != (exclude_id or 0))
-    )
-    if clash:
-        raise PublishingError(f"本批次已有文书号相同的记录（记录编号 {clash}）")
+    holders = document_holders(batch.kind, [key], exclude_record_id=exclude_id)
+    if key in holders:
+        holder = holders[key]
+        if holder.batch_id == batch.id:
+            raise PublishingError(f"本批次已有文书号相同的记录（记录编号 {holder.record_id}）")
+        raise PublishingError(
+            f"文书号“{values.get('document_no')}”已在批次“{holder.batch_title}”（{holder.state}）中使用"
+        )
 
 
 def _resolve_enterprise(values: dict[str, Any]) -> None:
@@ -329,7 +525,7 @@ def why_not_publish(batch: Batch, user: User, *, four_eyes: bool) -> str | None:
     if user.role not in ("publisher", "admin"):
         return "只有审核发布人员可以发布"
     if four_eyes and user.id in preparer_ids(batch):
-        return "四眼原则：准备或提交该批次的人不能发布它，请由另一位审核人发布"
+        return "四眼原则：上传、修改或提交过该批次及其记录的人不能发布它，请由另一位审核人发布"
     return None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
-from domain import clock
+from domain import campaigns, clock
 from domain.params import bool_param, choice_param, int_param
 from domain.validation import normalize_credit_code
 from domain.visibility import (
@@ -60,6 +60,7 @@ class CaseFilters:
     type: str | None = None
     batch: int | None = None
     police: bool | None = None
+    campaign: int | None = None  # 专项行动
     sort: str = "-date"
 
     def active(self) -> dict[str, Any]:
@@ -72,6 +73,7 @@ class ListingFilters:
     year: int | None = None
     district: str | None = None
     batch: int | None = None
+    campaign: int | None = None  # 专项行动
     sort: str = "-date"
 
     def active(self) -> dict[str, Any]:
@@ -94,6 +96,7 @@ def parse_case_filters(args: Mapping[str, str], districts) -> CaseFilters:
         type=choice_param(args, "type", "违法类型", VIOLATION_TYPES),
         batch=int_param(args, "batch", "批次", 1, MAX_ID),
         police=bool_param(args, "police", "是否移送公安机关"),
+        campaign=int_param(args, "campaign", "专项行动", 1, MAX_ID),
         sort=choice_param(args, "sort", "排序", CASE_SORTS) or "-date",
     )
 
@@ -103,6 +106,7 @@ def parse_listing_filters(args: Mapping[str, str], districts) -> ListingFilters:
         year=int_param(args, "year", "年份", *YEAR_RANGE),
         district=choice_param(args, "district", "区县", districts),
         batch=int_param(args, "batch", "批次", 1, MAX_ID),
+        campaign=int_param(args, "campaign", "专项行动", 1, MAX_ID),
         sort=choice_param(args, "sort", "排序", LISTING_SORTS) or "-date",
     )
 
@@ -138,6 +142,8 @@ def case_statement(filters: CaseFilters) -> Select:
         statement = statement.where(Case.district == filters.district)
     if filters.batch is not None:
         statement = statement.where(Case.batch_id == filters.batch)
+    if filters.campaign is not None:
+        statement = statement.where(campaigns.case_clause(filters.campaign))
     if filters.police is not None:
         statement = statement.where(Case.transferred_to_police.is_(filters.police))
     if filters.type:
@@ -162,6 +168,8 @@ def listing_statement(filters: ListingFilters, today: dt.date | None = None) -> 
         statement = statement.where(Listing.district == filters.district)
     if filters.batch is not None:
         statement = statement.where(Listing.batch_id == filters.batch)
+    if filters.campaign is not None:
+        statement = statement.where(campaigns.listing_clause(filters.campaign))
     column = {"date": Listing.listed_on, "amount": Listing.amount_owed, "workers": Listing.workers_involved}[
         filters.sort.lstrip("-")
     ]

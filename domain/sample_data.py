@@ -20,12 +20,13 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from domain import clock, importing
+from domain.import_storage import batch_title, next_free_number
 from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, validate_table
 from domain.publishing import update_search_index
 from domain.spreadsheets import Table
-from domain.validation import CREDIT_CODE_ALPHABET
+from domain.validation import CREDIT_CODE_ALPHABET, normalize_document_no
 from extensions import db
-from models import Batch, Hotline
+from models import Batch, Case, Hotline, Listing
 from models.batch import KIND_CASES, KIND_LISTINGS
 from search_index import reindex
 
@@ -187,6 +188,13 @@ class _Generator:
         self.pool_size = max(pool_size, 10)
         self.rng = random.Random(seed)
         self.document_counters: dict[tuple[str, int], int] = {}
+        # Decision numbers already stored (a second load into the same database):
+        # skipped, since one decision is published once.
+        self.taken_documents: set[str] = set()
+        for model in (Case, Listing):
+            self.taken_documents.update(
+                db.session.scalars(select(model.document_no_key).where(model.document_no_key.is_not(None)))
+            )
 
     # -- people, places, enterprises ------------------------------------------------
 
@@ -248,8 +256,11 @@ class _Generator:
 
     def document_no(self, prefix: str, kind: str, year: int) -> str:
         key = (prefix + kind, year)
-        self.document_counters[key] = self.document_counters.get(key, 0) + 1
-        return f"{prefix}{kind}〔{year}〕{self.document_counters[key]}号"
+        while True:
+            self.document_counters[key] = self.document_counters.get(key, 0) + 1
+            number = f"{prefix}{kind}〔{year}〕{self.document_counters[key]}号"
+            if not self.taken_documents or normalize_document_no(number) not in self.taken_documents:
+                return number
 
     # -- numbers and text --------------------------------------------------------
 
@@ -445,28 +456,6 @@ class _Generator:
 
 # --- batches ---------------------------------------------------------------------------
 
-_NUMERALS = "零一二三四五六七八九十"
-
-
-def _chinese_number(n: int) -> str:
-    if n <= 10:
-        return _NUMERALS[n]
-    if n < 20:
-        return "十" + _NUMERALS[n - 10]
-    if n < 100:
-        return _NUMERALS[n // 10] + "十" + (_NUMERALS[n % 10] if n % 10 else "")
-    return str(n)
-
-
-def _batch_title(kind: str, year: int, number: int) -> str:
-    if kind == KIND_CASES:
-        what = "重大劳动保障违法案件"
-    elif year < 2022:
-        what = "拖欠农民工工资“黑名单”"
-    else:
-        what = "拖欠农民工工资失信联合惩戒对象名单"
-    return f"{year}年第{_chinese_number(number)}批{what}"
-
 
 @dataclass
 class _PlannedBatch:
@@ -555,11 +544,6 @@ def _validated_records(
         done += size
 
 
-def _next_number(kind: str, year: int) -> int:
-    highest = db.session.scalar(select(func.max(Batch.number)).where(Batch.kind == kind, Batch.year == year))
-    return (highest or 0) + 1
-
-
 def _load_batch(
     generator: _Generator,
     planned: _PlannedBatch,
@@ -567,7 +551,7 @@ def _load_batch(
     settings: ImportSettings,
     progress: Progress | None,
 ) -> Batch:
-    number = _next_number(planned.kind, planned.year)
+    number = next_free_number(planned.kind, planned.year)
     latest: list[dt.date] = []
 
     def records() -> Iterator[dict]:
@@ -588,7 +572,7 @@ def _load_batch(
     result = importing.import_records(
         planned.kind,
         records(),
-        title=_batch_title(planned.kind, planned.year, number),
+        title=batch_title(planned.kind, planned.year, number),
         authority=settings.authority,
         actor=importing.SAMPLE_DATA,
         year=planned.year,
@@ -726,11 +710,19 @@ def load_sample_data(
     summary = f"已加载示例数据：{batches} 个批次，{loaded[KIND_CASES]} 件案件，{loaded[KIND_LISTINGS]} 条失信名单"
     if hotlines:
         summary += f"，{hotlines} 条举报投诉电话"
-    from domain.sample_reports import load_sample_bulletins
+    from domain.sample_reports import load_sample_bulletins, load_sample_gradings
 
     sample_bulletins = load_sample_bulletins()
     if sample_bulletins:
         summary += f"，{sample_bulletins} 份工作通报"
+    sample_gradings = load_sample_gradings()
+    if sample_gradings:
+        summary += f"，{sample_gradings} 个年度的守法诚信等级评价"
+    from domain.sample_campaigns import load_sample_campaigns
+
+    sample_campaigns = load_sample_campaigns()
+    if sample_campaigns:
+        summary += f"，{sample_campaigns} 项专项行动"
     return summary + "（均为虚构，标有“示例数据”）。"
 
 

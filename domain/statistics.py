@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 
-from domain import clock
+from domain import campaigns, clock
 from domain.params import ParameterError, int_param
 from domain.visibility import listing_is_public_clause
 from extensions import db
-from models import Batch, Case, CaseViolationType, Listing
+from models import AuditEvent, Batch, Case, CaseViolationType, Listing
 from models.batch import KIND_CASES, KIND_LISTINGS
 
 YEAR_RANGE = (1990, 2100)
@@ -70,6 +70,7 @@ BREAKDOWN_LABELS = {
     "district": "区县",
     "violation_type": "违法类型",
     "industry": "行业",
+    "campaign": "专项行动",
 }
 
 NOT_GIVEN = "未注明"
@@ -172,9 +173,11 @@ def _year_clause(period: Period) -> ColumnElement[bool]:
     return and_(*clauses)
 
 
-def _period_batches(period: Period) -> list[tuple[int, str, int]]:
-    """(id, kind, year) of the published batches of the period: a few rows."""
-    return list(db.session.execute(select(Batch.id, Batch.kind, Batch.year).where(_year_clause(period))))
+def _period_batches(period: Period) -> list[tuple[int, str, int, int | None]]:
+    """(id, kind, year, campaign) of the published batches of the period: a few rows."""
+    return list(
+        db.session.execute(select(Batch.id, Batch.kind, Batch.year, Batch.campaign_id).where(_year_clause(period)))
+    )
 
 
 def _enterprise_key(model) -> ColumnElement:
@@ -190,53 +193,87 @@ def _counted_listing_clause() -> ColumnElement[bool]:
     return Listing.status.in_(COUNTED_LISTING_STATUSES)
 
 
-def _case_rows_by_batch(batch_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Per batch: cases, police transfers, workers, amount, fines (one scan)."""
+@dataclass
+class _Tally:
+    """Sums over a group of records."""
+
+    count: int = 0
+    police: int = 0
+    in_force: int = 0
+    workers: int = 0
+    amount: Decimal = Decimal("0.00")
+    fines: Decimal = Decimal("0.00")
+
+    def add(self, other: _Tally) -> None:
+        self.count += other.count
+        self.police += other.police
+        self.in_force += other.in_force
+        self.workers += other.workers
+        self.amount += other.amount
+        self.fines += other.fines
+
+
+def _case_cells(batch_ids: list[int], scope: ColumnElement[bool]) -> list[tuple]:
+    """The cases in scope grouped by (batch, district, industry, own campaign):
+    one scan, a few thousand rows at most, from which the totals, the per-year
+    trend and the district, industry and campaign breakdowns are all summed."""
     if not batch_ids:
-        return {}
+        return []
     rows = db.session.execute(
         select(
             Case.batch_id,
+            Case.district,
+            Case.industry,
+            Case.campaign_id,
             func.count(),
             func.coalesce(func.sum(case((Case.transferred_to_police.is_(True), 1), else_=0)), 0),
             func.coalesce(func.sum(Case.workers_involved), 0),
             func.coalesce(func.sum(Case.amount_involved), 0),
             func.coalesce(func.sum(Case.fine_amount), 0),
         )
-        .where(Case.status == "published", Case.batch_id.in_(batch_ids))
-        .group_by(Case.batch_id)
+        .where(scope)
+        .group_by(Case.batch_id, Case.district, Case.industry, Case.campaign_id)
     )
-    return {
-        batch_id: {
-            "cases": count,
-            "police": int(police),
-            "workers": int(workers),
-            "amount": _money(amount),
-            "fines": _money(fines),
-        }
-        for batch_id, count, police, workers, amount, fines in rows
-    }
+    return [
+        (
+            batch_id,
+            district,
+            industry,
+            campaign_id,
+            _Tally(count, int(police), 0, int(workers), _money(amount), _money(fines)),
+        )
+        for batch_id, district, industry, campaign_id, count, police, workers, amount, fines in rows
+    ]
 
 
-def _listing_rows_by_batch(batch_ids: list[int], today: dt.date) -> dict[int, dict[str, Any]]:
+def _listing_cells(batch_ids: list[int], scope: ColumnElement[bool], today: dt.date) -> list[tuple]:
+    """The counted listings in scope grouped by (batch, district)."""
     if not batch_ids:
-        return {}
+        return []
     in_force = listing_is_public_clause(today)
     rows = db.session.execute(
         select(
             Listing.batch_id,
+            Listing.district,
             func.count(),
             func.coalesce(func.sum(case((in_force, 1), else_=0)), 0),
             func.coalesce(func.sum(Listing.workers_involved), 0),
             func.coalesce(func.sum(Listing.amount_owed), 0),
         )
-        .where(_counted_listing_clause(), Listing.batch_id.in_(batch_ids))
-        .group_by(Listing.batch_id)
+        .where(scope)
+        .group_by(Listing.batch_id, Listing.district)
     )
-    return {
-        batch_id: {"listings": count, "in_force": int(force), "workers": int(workers), "amount": _money(amount)}
-        for batch_id, count, force, workers, amount in rows
-    }
+    return [
+        (batch_id, district, _Tally(count, 0, int(force), int(workers), _money(amount)))
+        for batch_id, district, count, force, workers, amount in rows
+    ]
+
+
+def _sum_by(cells, key) -> dict[Any, _Tally]:
+    sums: dict[Any, _Tally] = {}
+    for cell in cells:
+        sums.setdefault(key(cell), _Tally()).add(cell[-1])
+    return sums
 
 
 def _distinct(model, clause: ColumnElement[bool]) -> int:
@@ -256,66 +293,100 @@ def _empty_year_row(year: int) -> dict[str, Any]:
     }
 
 
-ALL_BREAKDOWNS = ("year", "district", "violation_type", "industry")
+ALL_BREAKDOWNS = ("year", "district", "violation_type", "industry", "campaign")
 
 
-def compute(period: Period, breakdowns: tuple[str, ...] = ALL_BREAKDOWNS) -> Statistics:
-    """The figures of a period and the breakdowns asked for."""
+def compute(period: Period, breakdowns: tuple[str, ...] = ALL_BREAKDOWNS, campaign_id: int | None = None) -> Statistics:
+    """The figures of a period (of one campaign's records, if given) and the
+    breakdowns asked for, from the cache while nothing has been published,
+    changed or taken down since (``data_version``)."""
+    key = (period, breakdowns, campaign_id)
+    version = data_version(period.today)
+    if _cache.get("version") != version or len(_cache) > CACHE_LIMIT:
+        _cache.clear()
+        _cache["version"] = version
+    found = _cache.get(key)
+    if found is None:
+        found = _cache[key] = _compute(period, breakdowns, campaign_id)
+    return found
+
+
+def _compute(period: Period, breakdowns: tuple[str, ...], campaign_id: int | None) -> Statistics:
     batches = _period_batches(period)
-    case_batch_ids = [batch_id for batch_id, kind, _ in batches if kind == KIND_CASES]
-    listing_batch_ids = [batch_id for batch_id, kind, _ in batches if kind == KIND_LISTINGS]
-    by_case_batch = _case_rows_by_batch(case_batch_ids)
-    by_listing_batch = _listing_rows_by_batch(listing_batch_ids, period.today)
-
+    batch_campaign = {batch_id: campaign for batch_id, _, _, campaign in batches}
+    case_batch_ids = [batch_id for batch_id, kind, _, _ in batches if kind == KIND_CASES]
+    listing_batch_ids = [batch_id for batch_id, kind, _, _ in batches if kind == KIND_LISTINGS]
     case_scope = and_(Case.status == "published", Case.batch_id.in_(case_batch_ids))
     listing_scope = and_(_counted_listing_clause(), Listing.batch_id.in_(listing_batch_ids))
     in_force_scope = and_(listing_is_public_clause(period.today), Listing.batch_id.in_(listing_batch_ids))
+    if campaign_id is not None:
+        case_scope = and_(case_scope, campaigns.case_clause(campaign_id))
+        listing_scope = and_(listing_scope, campaigns.listing_clause(campaign_id))
+        in_force_scope = and_(in_force_scope, campaigns.listing_clause(campaign_id))
+    case_cells = _case_cells(case_batch_ids, case_scope) if case_batch_ids else []
+    listing_cells = _listing_cells(listing_batch_ids, listing_scope, period.today) if listing_batch_ids else []
+    by_case_batch = _sum_by(case_cells, lambda cell: cell[0])
+    by_listing_batch = _sum_by(listing_cells, lambda cell: cell[0])
+    if campaign_id is not None:
+        # a campaign's batches are those its records were published in
+        batches = [batch for batch in batches if batch[0] in by_case_batch or batch[0] in by_listing_batch]
+        case_batch_ids = [batch_id for batch_id in case_batch_ids if batch_id in by_case_batch]
+        listing_batch_ids = [batch_id for batch_id in listing_batch_ids if batch_id in by_listing_batch]
 
-    case_totals = list(by_case_batch.values())
-    listing_totals = list(by_listing_batch.values())
+    cases = _Tally()
+    for tally in by_case_batch.values():
+        cases.add(tally)
+    listings = _Tally()
+    for tally in by_listing_batch.values():
+        listings.add(tally)
     figures: dict[str, int | Decimal] = {
         "case_batches": len(case_batch_ids),
-        "cases": sum(row["cases"] for row in case_totals),
+        "cases": cases.count,
         "case_enterprises": _distinct(Case, case_scope) if case_batch_ids else 0,
-        "cases_transferred_to_police": sum(row["police"] for row in case_totals),
-        "case_workers": sum(row["workers"] for row in case_totals),
-        "case_amount": sum((row["amount"] for row in case_totals), Decimal("0.00")),
-        "case_fines": sum((row["fines"] for row in case_totals), Decimal("0.00")),
+        "cases_transferred_to_police": cases.police,
+        "case_workers": cases.workers,
+        "case_amount": cases.amount,
+        "case_fines": cases.fines,
         "listing_batches": len(listing_batch_ids),
-        "listings": sum(row["listings"] for row in listing_totals),
+        "listings": listings.count,
         "listing_enterprises": _distinct(Listing, listing_scope) if listing_batch_ids else 0,
-        "listings_in_force": sum(row["in_force"] for row in listing_totals),
-        "enterprises_in_force": _distinct(Listing, in_force_scope) if listing_batch_ids else 0,
+        "listings_in_force": listings.in_force,
+        "enterprises_in_force": _distinct(Listing, in_force_scope) if listings.in_force else 0,
     }
 
-    years: dict[int, dict[str, Any]] = {}
-    for batch_id, kind, year in batches:
-        row = years.setdefault(year, _empty_year_row(year))
-        if kind == KIND_CASES:
-            row["case_batches"] += 1
-            counted = by_case_batch.get(batch_id)
-            if counted:
-                row["cases"] += counted["cases"]
-                row["case_workers"] += counted["workers"]
-                row["case_amount"] += counted["amount"]
-        else:
-            row["listing_batches"] += 1
-            row["listings"] += by_listing_batch.get(batch_id, {}).get("listings", 0)
-    if listing_batch_ids and "year" in breakdowns:
-        # 户 per year: distinct enterprises cannot be added up across batches.
-        for year, count in db.session.execute(
-            select(Batch.year, func.count(func.distinct(_enterprise_key(Listing))))
-            .join(Batch, Batch.id == Listing.batch_id)
-            .where(listing_scope)
-            .group_by(Batch.year)
-        ):
-            years[year]["listing_enterprises"] = count
+    def year_rows() -> list[dict[str, Any]]:
+        years: dict[int, dict[str, Any]] = {}
+        for batch_id, kind, year, _ in batches:
+            row = years.setdefault(year, _empty_year_row(year))
+            if kind == KIND_CASES:
+                row["case_batches"] += 1
+                counted = by_case_batch.get(batch_id, _Tally())
+                row["cases"] += counted.count
+                row["case_workers"] += counted.workers
+                row["case_amount"] += counted.amount
+            else:
+                row["listing_batches"] += 1
+                row["listings"] += by_listing_batch.get(batch_id, _Tally()).count
+        if listing_batch_ids and years:
+            # 户 per year: distinct enterprises cannot be added up across batches.
+            for year, count in db.session.execute(
+                select(Batch.year, func.count(func.distinct(_enterprise_key(Listing))))
+                .join(Batch, Batch.id == Listing.batch_id)
+                .where(listing_scope)
+                .group_by(Batch.year)
+            ):
+                years[year]["listing_enterprises"] = count
+        return [years[year] for year in sorted(years)]
+
     makers = {
-        "year": lambda: [years[year] for year in sorted(years)],
-        "district": lambda: _grouped(Case.district, Listing.district, case_scope, listing_scope, bool(batches)),
+        "year": year_rows,
+        "district": lambda: _grouped(
+            _sum_by(case_cells, lambda cell: cell[1]), _sum_by(listing_cells, lambda cell: cell[1])
+        ),
         "violation_type": lambda: _violation_types(case_scope) if case_batch_ids else [],
         # listings carry no 行业 (the import template has none): cases only
-        "industry": lambda: _grouped(Case.industry, None, case_scope, listing_scope, bool(batches)),
+        "industry": lambda: _grouped(_sum_by(case_cells, lambda cell: cell[2]), None),
+        "campaign": lambda: _campaign_rows(case_cells, listing_cells, batch_campaign),
     }
     return Statistics(period=period, figures=figures, breakdowns={name: makers[name]() for name in breakdowns})
 
@@ -326,41 +397,67 @@ def trend(today: dt.date | None = None) -> list[dict[str, Any]]:
     return compute(Period(None, None, today or clock.today()), breakdowns=("year",)).breakdowns["year"]
 
 
-def _grouped(case_column, listing_column, case_scope, listing_scope, any_batches: bool) -> list[dict[str, Any]]:
-    """Cases (count, workers, amount) and listings (count; without a listing column
-    the key is left out) per value of a column, largest first; a missing value is
-    shown as 未注明."""
-    if not any_batches:
-        return []
+def _grouped(case_sums: dict[Any, _Tally], listing_sums: dict[Any, _Tally] | None) -> list[dict[str, Any]]:
+    """Cases (count, workers, amount) and listings (count; left out without
+    listing sums) per value, largest first; a missing value is shown as 未注明."""
     rows: dict[str, dict[str, Any]] = {}
 
     def row(name: str | None) -> dict[str, Any]:
         name = name or NOT_GIVEN
         fresh = {"name": name, "cases": 0, "case_workers": 0, "case_amount": Decimal("0.00")}
-        if listing_column is not None:
+        if listing_sums is not None:
             fresh["listings"] = 0
         return rows.setdefault(name, fresh)
 
-    for name, count, workers, amount in db.session.execute(
-        select(
-            case_column,
-            func.count(),
-            func.coalesce(func.sum(Case.workers_involved), 0),
-            func.coalesce(func.sum(Case.amount_involved), 0),
-        )
-        .where(case_scope)
-        .group_by(case_column)
-    ):
+    for name, tally in case_sums.items():
         target = row(name)
-        target["cases"] += count
-        target["case_workers"] += int(workers)
-        target["case_amount"] += _money(amount)
-    if listing_column is not None:
-        for name, count in db.session.execute(
-            select(listing_column, func.count()).where(listing_scope).group_by(listing_column)
-        ):
-            row(name)["listings"] += count
+        target["cases"] += tally.count
+        target["case_workers"] += tally.workers
+        target["case_amount"] += tally.amount
+    for name, tally in (listing_sums or {}).items():
+        row(name)["listings"] += tally.count
     return sorted(rows.values(), key=lambda item: (-item["cases"], -item.get("listings", 0), item["name"]))
+
+
+def _campaign_rows(case_cells, listing_cells, batch_campaign: dict[int, int | None]) -> list[dict[str, Any]]:
+    """Per campaign (records of none left out): its cases, by their own tag or
+    their batch's, and its listings, by their batch's; each row links to the
+    campaign's page (``id``)."""
+    case_sums = _sum_by(case_cells, lambda cell: cell[3] if cell[3] is not None else batch_campaign.get(cell[0]))
+    listing_sums = _sum_by(listing_cells, lambda cell: batch_campaign.get(cell[0]))
+    case_sums.pop(None, None)
+    listing_sums.pop(None, None)
+    names = {campaign.id: campaign.name for campaign in campaigns.all_campaigns()}
+    rows = _grouped(
+        {names[key]: tally for key, tally in case_sums.items() if key in names},
+        {names[key]: tally for key, tally in listing_sums.items() if key in names},
+    )
+    ids = {name: key for key, name in names.items()}
+    return [{"id": ids[row["name"]], **row} for row in rows]
+
+
+# --- the cache -----------------------------------------------------------------------------
+
+# Per process: the figures of each period asked for since the data last changed;
+# emptied past CACHE_LIMIT entries, so that a crawler walking every range of years
+# cannot make it grow without end.
+_cache: dict[Any, Any] = {}
+CACHE_LIMIT = 500
+
+
+def data_version(today: dt.date) -> tuple:
+    """Changes whenever the figures may: a new day (listings expire), a batch
+    created, published or withdrawn (also by the command line and the sample
+    data, which write no audit event), and any staff change to a record —
+    withdrawal, correction, removal, revocation, reinstatement, campaign tags —
+    each of which writes an audit event (append-only, so its largest id only
+    grows). Two cheap statements: the batch table is small, the audit id is
+    the primary key."""
+    batches = db.session.execute(
+        select(func.count(), func.max(Batch.id), func.max(Batch.published_at), func.max(Batch.withdrawn_at))
+    ).one()
+    last_event = db.session.scalar(select(func.max(AuditEvent.id)))
+    return (str(db.engine.url), today, tuple(batches), last_event)
 
 
 def _violation_types(case_scope) -> list[dict[str, Any]]:

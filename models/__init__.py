@@ -3,8 +3,10 @@
 from models.audit import AuditEvent
 from models.batch import Batch
 from models.bulletin import Bulletin, BulletinValue
+from models.campaign import Campaign
 from models.case import Case, CaseViolationType
 from models.enterprise import Enterprise
+from models.grading import GradingResult, GradingRun
 from models.hotline import Hotline
 from models.listing import Listing, ListingPerson
 from models.objection import Objection
@@ -17,9 +19,12 @@ __all__ = [
     "Batch",
     "Bulletin",
     "BulletinValue",
+    "Campaign",
     "Case",
     "CaseViolationType",
     "Enterprise",
+    "GradingResult",
+    "GradingRun",
     "Hotline",
     "Listing",
     "ListingPerson",

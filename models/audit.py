@@ -22,6 +22,10 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(50), index=True)
     object_type: Mapped[str | None] = mapped_column(String(30))
     object_id: Mapped[int | None]
+    # The batch the change belongs to (a batch's own events and those of its records),
+    # so the four-eyes rule can see everyone who changed a batch. No foreign key: the
+    # log outlives a deleted draft.
+    batch_id: Mapped[int | None] = mapped_column(index=True)
     summary: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -45,6 +45,7 @@ class Batch(db.Model):
     review_comment: Mapped[str | None] = mapped_column(Text)
     withdrawn_at: Mapped[dt.datetime | None]
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)  # 专项行动
 
     @property
     def kind_label(self) -> str:

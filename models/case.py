@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.batch import Batch
-from models.common import EnterpriseSnapshot, Money, PublicationState
+from models.common import EnterpriseSnapshot, Money, PublicationState, document_number_unique
 from models.enterprise import Enterprise
 
 # draft (in an unpublished batch) → published → withdrawn (撤回: 410 at its URL)
@@ -26,6 +26,7 @@ class Case(EnterpriseSnapshot, PublicationState, db.Model):
         Index("ix_case_status_amount", "status", "amount_involved"),
         Index("ix_case_status_workers", "status", "workers_involved"),
         Index("ix_case_batch", "batch_id", "id"),
+        document_number_unique("case_record"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,6 +44,8 @@ class Case(EnterpriseSnapshot, PublicationState, db.Model):
     document_no: Mapped[str | None] = mapped_column(String(100))
     document_no_key: Mapped[str | None] = mapped_column(String(100), index=True)
     authority: Mapped[str | None] = mapped_column(String(200))  # 承办机关
+    # 专项行动 of this case alone; without it the case has its batch's
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)
 
     batch: Mapped[Batch] = relationship(lazy="joined", innerjoin=True)
     enterprise: Mapped[Enterprise | None] = relationship()

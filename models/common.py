@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Numeric, String, Text
+from sqlalchemy import Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -15,6 +15,24 @@ def utcnow() -> dt.datetime:
 
 
 Money = Numeric(16, 2)
+
+# The statuses in which a record holds its decision number (文书编号/决定文书号):
+# once published, until withdrawn (撤回). A removed or revoked listing keeps its
+# number (it can be reinstated); drafts hold none, so two drafts may race for one.
+NUMBER_HOLDING_STATUSES = ("published", "removed", "revoked")
+
+
+def document_number_unique(table: str) -> Index:
+    """The database's last word on duplicate decision numbers: a partial unique
+    index over the records that hold their number (SQLite and PostgreSQL alike)."""
+    where = text("status IN ({})".format(", ".join(f"'{status}'" for status in NUMBER_HOLDING_STATUSES)))
+    return Index(
+        f"uq_{table}_document_no_key_held",
+        "document_no_key",
+        unique=True,
+        sqlite_where=where,
+        postgresql_where=where,
+    )
 
 
 class EnterpriseSnapshot:

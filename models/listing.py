@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
 from models.batch import Batch
-from models.common import EnterpriseSnapshot, Money, PublicationState
+from models.common import EnterpriseSnapshot, Money, PublicationState, document_number_unique
 from models.enterprise import Enterprise
 
 # draft → published → withdrawn (撤回, published in error) | removed (提前移出/信用修复)
@@ -30,6 +30,7 @@ class Listing(EnterpriseSnapshot, PublicationState, db.Model):
         Index("ix_listing_status_listed", "status", "listed_on", "id"),
         Index("ix_listing_status_district_year", "status", "district", "year"),
         Index("ix_listing_batch", "batch_id", "id"),
+        document_number_unique("listing"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

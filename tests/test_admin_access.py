@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 import blueprints.admin as admin_blueprint
-from domain import accounts, bulletins
+from domain import accounts, bulletins, campaigns, gradings
 from domain.accounts import SourceThrottle
 from extensions import db
 from models import AuditEvent, Batch, Case, Hotline, Listing, Objection, User
 from tests import admin_support
 from tests.admin_support import PASSWORD, login, make_user, post, token
-from tests.builders import case_row, listing_row, load
+from tests.builders import case_row, credit_code, listing_row, load
 
 fast_hashing = admin_support.fast_hashing
 ALL = ("editor", "publisher", "admin")
@@ -40,6 +40,9 @@ def world(app, fast_hashing):
     listings = load("listings", [listing_row()], title="2025年第一批")
     hotline = Hotline(unit="兰州市劳动保障监察支队", phone="0931-12333")
     db.session.add(hotline)
+    campaign = campaigns.save(
+        None, name="根治欠薪冬季攻坚", starts_on=dt.date(2025, 11, 15), ends_on=None, description=None, user=None
+    )
     objection = Objection(
         reference="YY20261128-ABCDEFGH", record_kind="listing", record_id=1, name="李某", contact="13931000000",
         contact_key="13931000000", reason="列入日期有误，请核实。", source_key="x",
@@ -56,6 +59,24 @@ def world(app, fast_hashing):
         if state == "published":
             bulletins.publish(bulletin, None, four_eyes=False)
         bulletin_ids[f"{state}_bulletin"] = bulletin.id
+    for state in ("draft", "submitted"):
+        run = gradings.create_run(
+            year=2025,
+            rows=[
+                {
+                    "enterprise_name": "兰州某公司",
+                    "credit_code": credit_code(9),
+                    "grade": "A",
+                    "graded_on": dt.date(2026, 1, 5),
+                }
+            ],
+            authority="局",
+            district_codes={},
+            user=users["editor"],
+        )
+        if state == "submitted":
+            gradings.submit(run, users["editor"])
+        bulletin_ids[f"{state}_grading"] = run.id
     db.session.commit()
     ids = {
         **bulletin_ids,
@@ -67,6 +88,7 @@ def world(app, fast_hashing):
         "listing": db.session.scalar(select(Listing.id).where(Listing.batch_id == listings.id)),
         "user": other.id,
         "hotline": hotline.id,
+        "campaign": campaign.id,
         "objection": objection.id,
     }
     return ids
@@ -89,6 +111,7 @@ ROUTES = [
     ("admin.upload", "POST", "/admin/batches/upload", {"kind": "cases", "title": "x"}, ALL),
     ("admin.batch", "GET", "/admin/batches/{draft}", None, ALL),
     ("admin.preview", "GET", "/admin/batches/{draft}/preview", None, ALL),
+    ("admin.import_template", "GET", "/admin/batches/templates/cases.xlsx", None, ALL),
     ("admin.submit", "POST", "/admin/batches/{draft}/submit", {}, ALL),
     ("admin.delete_batch", "POST", "/admin/batches/{draft}/delete", {}, ALL),
     ("admin.review", "GET", "/admin/review", None, PUB),
@@ -148,6 +171,19 @@ ROUTES = [
         {"pw-password": "another-long-pw", "pw-confirm": "another-long-pw"},
         ADM,
     ),
+    ("admin.campaign_list", "GET", "/admin/campaigns", None, ALL),
+    ("admin.new_campaign", "GET", "/admin/campaigns/new", None, PUB),
+    ("admin.new_campaign", "POST", "/admin/campaigns/new", {"name": "夏季专项", "starts_on": "2026-06-01"}, PUB),
+    ("admin.edit_campaign", "GET", "/admin/campaigns/{campaign}/edit", None, PUB),
+    (
+        "admin.edit_campaign",
+        "POST",
+        "/admin/campaigns/{campaign}/edit",
+        {"name": "冬季", "starts_on": "2025-11-15"},
+        PUB,
+    ),
+    ("admin.tag_batch", "POST", "/admin/batches/{published}/campaign", {"campaign": "0"}, ALL),
+    ("admin.tag_case", "POST", "/admin/cases/{case}/campaign", {"campaign": "0"}, ALL),
     ("admin.hotlines", "GET", "/admin/hotlines", None, ADM),
     ("admin.new_hotline", "GET", "/admin/hotlines/new", None, ADM),
     ("admin.new_hotline", "POST", "/admin/hotlines/new", {"unit": "城关区监察大队", "phone": "0931-1"}, ADM),
@@ -183,6 +219,14 @@ ROUTES = [
     ("admin.bulletin_delete", "POST", "/admin/bulletins/{draft_bulletin}/delete", {}, ALL),
     ("admin.bulletin_send_back", "POST", "/admin/bulletins/{submitted_bulletin}/send-back", {"comment": "请核对"}, PUB),
     ("admin.bulletin_publish", "POST", "/admin/bulletins/{submitted_bulletin}/publish", {}, PUB),
+    ("admin.gradings_list", "GET", "/admin/gradings", None, ALL),
+    ("admin.grading_upload", "GET", "/admin/gradings/upload", None, ALL),
+    ("admin.grading_upload", "POST", "/admin/gradings/upload", {"year": "2025"}, ALL),
+    ("admin.grading", "GET", "/admin/gradings/{draft_grading}", None, ALL),
+    ("admin.grading_submit", "POST", "/admin/gradings/{draft_grading}/submit", {}, ALL),
+    ("admin.grading_delete", "POST", "/admin/gradings/{draft_grading}/delete", {}, ALL),
+    ("admin.grading_send_back", "POST", "/admin/gradings/{submitted_grading}/send-back", {"comment": "请核对"}, PUB),
+    ("admin.grading_publish", "POST", "/admin/gradings/{submitted_grading}/publish", {}, PUB),
     ("admin.logout", "POST", "/admin/logout", {}, ALL),
     ("admin.own_password", "GET", "/admin/password", None, ALL),
     (
@@ -279,10 +323,18 @@ def test_login_sets_a_protected_session_cookie(client, world):
     assert "Expires=" in cookie  # a permanent session, ending after inactivity
 
 
-def test_production_cookies_are_secure():
+def test_production_cookies_are_secure(tmp_path):
     from app import create_app
 
-    production = create_app({"ENV_NAME": "production", "SECRET_KEY": "x", "DATABASE_URL": "sqlite://"})
+    production = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "x",
+            "DATABASE_URL": "sqlite://",
+            "PUBLIC_BASE_URL": "https://gongshi.example.gov.cn",
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True
     assert production.config["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -23,6 +23,7 @@ from extensions import db
 from models import AuditEvent, Bulletin, BulletinValue, RecordRevision
 from tests import admin_support
 from tests.admin_support import login, logout, make_user, post
+from tests.conftest import FIXTURES
 
 fast_hashing = admin_support.fast_hashing
 
@@ -81,6 +82,9 @@ def test_sample_bulletins_reproduce_the_five_declines(app, client):
     assert "-18.78%" in page and "-51.16%" in page
     assert "21,500" in page and "26,471" in page
     assert "2020年1—11月" in page
+    # The declines as a chart (server-side SVG, no script or style attribute), the table beside it.
+    assert '<svg class="chart chart-bar"' in page and "下降63.86%" in page
+    assert "<script>" not in page and 'style="' not in page
 
 
 @pytest.mark.parametrize(
@@ -390,6 +394,7 @@ def test_public_list_page_fragment_and_twins(app, client):
 
     listing = client.get("/api/v1/bulletins").get_json()
     assert listing["total"] == 2 and listing["page"] == 1 and [r["year"] for r in listing["results"]] == [2020, 2019]
+    assert [r["indicator_count"] for r in listing["results"]] == [15, 15]
     twin = client.get("/bulletins.json?year=2019").get_json()
     assert twin["total"] == 1 and twin["results"] == client.get("/api/v1/bulletins?year=2019").get_json()["results"]
     with client.get("/bulletins.csv") as response:
@@ -408,3 +413,55 @@ def test_public_list_page_fragment_and_twins(app, client):
     )
     assert client.get("/bulletins/999").status_code == 404
     assert client.get("/api/v1/bulletins/999").status_code == 404
+
+
+def test_whoever_changed_the_draft_may_not_publish_it(app, client, staff):
+    login(client, "editor")
+    assert post(client, "/admin/bulletins/new", _form({"受理案件数": "73"})).status_code == 303
+    bulletin = db.session.scalar(select(Bulletin))
+    logout(client)
+    login(client, "publisher2")  # corrects a figure in the draft
+    assert post(client, f"/admin/bulletins/{bulletin.id}/edit", _form({"受理案件数": "74"})).status_code == 303
+    logout(client)
+    login(client, "editor")
+    assert post(client, f"/admin/bulletins/{bulletin.id}/submit").status_code == 303
+    logout(client)
+    login(client, "publisher2")
+    text = post(client, f"/admin/bulletins/{bulletin.id}/publish", follow_redirects=True).get_data(as_text=True)
+    assert "四眼原则：录入、修改或提交过该通报的人不能发布它" in text
+    db.session.expire_all()
+    assert bulletin.status == "submitted"
+    logout(client)
+    login(client, "publisher")
+    assert post(client, f"/admin/bulletins/{bulletin.id}/publish").status_code == 303
+    db.session.expire_all()
+    assert bulletin.status == "published"
+
+
+def test_the_example_sheet_imports(app, runner):
+    path = str(FIXTURES / "bulletin-example.csv")
+    result = runner.invoke(args=["bulletin", "import", path, "--year", "2020", "--months", "1-11", "--publish"])
+    assert result.exit_code == 0, result.output
+    assert "已导入 15 项指标" in result.output
+
+
+cells = st.one_of(
+    st.sampled_from([indicator.name for indicator in bulletins.DEFAULT_INDICATORS] + ["来电人数", ""]),
+)
+numbers = st.one_of(
+    st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False).map(str),
+    st.sampled_from(["-1", "abc", "", "1e400", "12.34567", "101"]),
+)
+
+
+@given(st.lists(st.tuples(cells, numbers), min_size=1, max_size=20))
+def test_a_sheet_is_all_or_nothing(rows):
+    table = Table(header=["指标", "数值"], rows=[(n + 2, list(row)) for n, row in enumerate(rows)])
+    report = bulletins.check_table(table, bulletins.DEFAULT_INDICATORS)
+    if report.errors:
+        assert report.values == []
+        assert all(error.row >= 2 for error in report.errors)
+    else:
+        assert len(report.values) == len(rows)
+        names = [indicator.name for indicator, _ in report.values]
+        assert sorted(names) == sorted(name for name, _ in rows) and len(set(names)) == len(names)

@@ -48,3 +48,26 @@ def test_the_api_answers_503_in_json(down):
 def test_static_files_are_still_served(down, path):
     with down.get(path) as response:
         assert response.status_code == 200, path
+
+
+def test_no_free_connection_in_the_pool_is_a_503_too(tmp_path):
+    """Every pooled connection busy past the pool's timeout: 503, not 500."""
+    site = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'busy.db'}",
+            "SECRET_KEY": "x",
+            "SAMPLE_DATA": False,
+            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.1},
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    with site.app_context():
+        db.create_all()
+        held = db.engine.connect()  # the only connection, taken
+        try:
+            with site.test_client().get("/cases") as response:
+                assert response.status_code == 503
+        finally:
+            held.close()
+            db.engine.dispose()

@@ -56,6 +56,8 @@ def test_the_filter_form_is_a_get_form_that_htmx_enhances(client, data):
     # on a phone the form is behind one button, a <details> that works without JavaScript
     assert '<details class="filter-toggle" data-open-wide>' in page and "<summary><span>筛选条件</span>" in page
     assert "已选 2 项" in client.get("/cases?year=2025&district=城关区").text
+    # on a phone the order is one line, the other orders behind it
+    assert '<details class="sort-menu">\n  <summary>排序：<strong>决定日期（新→旧）</strong></summary>' in page
     # sort headings and pagination are real links with htmx on top
     assert 'href="/cases?sort=-amount" hx-get="/cases?sort=-amount"' in page
 
@@ -67,8 +69,25 @@ def test_filter_form_is_refreshed_out_of_band_only_after_links(client, data):
     assert '<input type="hidden" name="sort" value="-amount">' in after_link
     # the form itself was changed: leave it alone so the control keeps its focus
     after_form = client.get("/cases?sort=-amount", headers={**HX, "HX-Trigger": "filter-form"}).text
-    assert "hx-swap-oob" not in after_form
+    assert 'hx-swap-oob="true"' not in after_form
     assert "filter-form" not in after_form
+    # only the result count is sent out of band, into the page's live region
+    assert after_form.count("hx-swap-oob") == 1 and '<div id="live-count"' in after_form
+
+
+def test_the_result_count_is_announced_from_a_live_region_that_stays(client, data):
+    page = client.get("/cases").text
+    assert page.count('id="live-count"') == 1
+    assert (
+        '<div id="live-count" class="visually-hidden" role="status" aria-live="polite" aria-atomic="true"></div>'
+        in page
+    )
+    fragment = client.get("/cases?district=城关区", headers=HX).text
+    assert 'aria-atomic="true" hx-swap-oob="innerHTML">共 1 件案件，显示第 1–1 件</div>' in fragment
+    search = client.get("/search?q=兰州", headers=HX).text
+    assert 'hx-swap-oob="innerHTML">“兰州”共找到' in search
+    # the sorted column says so on its heading
+    assert '<th scope="col" aria-sort="descending"><a class="sort-link sorted"' in page
 
 
 def test_htmx_with_empty_fields_pushes_the_clean_url(client, data):

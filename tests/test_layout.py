@@ -59,6 +59,7 @@ def test_the_areas_are_known():
         "discovery",
         "statistics",
         "bulletins",
+        "gradings",
     }
 
 

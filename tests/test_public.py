@@ -358,8 +358,9 @@ def test_list_pages_do_not_query_per_row(client, app):
         listing_statements = len(statements)
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert case_statements <= 8
-    assert listing_statements <= 8
+    # a fixed number however many rows (the last one: the campaign choices of the filter panel)
+    assert case_statements <= 9
+    assert listing_statements <= 9
 
 
 @pytest.mark.parametrize(

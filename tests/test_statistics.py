@@ -251,6 +251,7 @@ def test_breakdowns(data):
         "district": [],
         "violation_type": [],
         "industry": [],
+        "campaign": [],
     }
 
 
@@ -287,7 +288,7 @@ def test_the_api_answers_the_documented_shape(client, data):
         "as_of": FIXED_TODAY.isoformat(),
         "summary": "2020年公布重大劳动保障违法案件2批3起，列入失信联合惩戒对象名单1批2户",
     }
-    assert set(answer["breakdowns"]) == {"year", "district", "violation_type", "industry"}
+    assert set(answer["breakdowns"]) == {"year", "district", "violation_type", "industry", "campaign"}
     ranged = client.get("/api/v1/statistics?from_year=2021&to_year=2022").get_json()
     assert ranged["period"]["label"] == "2021—2022年" and ranged["figures"]["cases"] == 1
     assert client.get("/api/v1/statistics").get_json()["figures"]["listings_in_force"] == 3
@@ -436,3 +437,33 @@ def test_parse_period_rejects_nothing_it_should_accept():
     assert statistics.parse_period({}, today=FIXED_TODAY).label == "历年累计"
     with pytest.raises(ParameterError):
         statistics.parse_period({"from_year": "2021", "to_year": "2020"}, today=FIXED_TODAY)
+
+
+def test_figures_are_cached_until_something_changes(data):
+    from sqlalchemy import event
+
+    first = figures(year=2020)
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert figures(year=2020) == first
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 2  # the data version only: the batch table and the last audit event
+    # a withdrawal (a staff change, audited) is seen at once
+    staff = db.session.scalar(select(User))
+    withdraw_record(db.session.scalar(select(Case).where(Case.document_no == "兰城劳监〔2020〕1号")), "公布有误", staff)
+    db.session.commit()
+    assert figures(year=2020)["cases"] == 2
+    # so is a batch published without any audit event (the command line, sample data)
+    load("cases", [_case(12, "兰城劳监〔2020〕20号")], title="2020年第五批")
+    assert figures(year=2020)["cases"] == 3 and figures(year=2020)["case_batches"] == 3
+
+
+def test_the_cache_cannot_grow_without_end(data, monkeypatch):
+    monkeypatch.setattr(statistics, "CACHE_LIMIT", 5)
+    for year in range(2000, 2012):
+        figures(year=year)
+        assert len(statistics._cache) <= 7  # the version, the limit, and the entry just added
+    assert figures(year=2020) == YEAR_2020

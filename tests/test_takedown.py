@@ -43,7 +43,7 @@ def everywhere(client, listing: Listing) -> dict[str, bool]:
         "api_detail": client.get(f"/api/v1/listings/{listing.id}").status_code == 200,
         "api_enterprise": client.get(f"/api/v1/enterprises/{CODE}").status_code == 200,
         "api_batch": NAME in client.get(f"/api/v1/batches/{listing.batch_id}").get_data(as_text=True),
-        "home_count": "<strong>2</strong><span>失信名单在列单位" in client.get("/").text,
+        "home_count": "<strong>2</strong><span>目前在列的失信名单（条）" in client.get("/").text,
     }
 
 

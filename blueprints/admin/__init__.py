@@ -34,7 +34,9 @@ ROLE_NAV = {
     "batches": ("admin.batches", "批次", ("editor", "publisher", "admin")),
     "review": ("admin.review", "审核", ("publisher", "admin")),
     "bulletins": ("admin.bulletins_list", "工作通报", ("editor", "publisher", "admin")),
+    "gradings": ("admin.gradings_list", "等级评价", ("editor", "publisher", "admin")),
     "listings": ("admin.listings", "失信名单管理", ("publisher", "admin")),
+    "campaigns": ("admin.campaign_list", "专项行动", ("editor", "publisher", "admin")),
     "objections": ("admin.objection_list", "异议申请", ("publisher", "admin")),
     "audit": ("admin.audit_log", "操作日志", ("admin",)),
     "users": ("admin.users", "账号", ("admin",)),
@@ -166,4 +168,4 @@ def too_large(error: RequestEntityTooLarge):
     return message_page(message, 413)
 
 
-from blueprints.admin import accounts, auth, batches, bulletins, objections, records  # noqa: E402,F401  (views register on bp)
+from blueprints.admin import accounts, auth, batches, bulletins, campaigns, gradings, objections, records  # noqa: E402,F401  (views register on bp)

@@ -13,7 +13,7 @@ from blueprints.admin import bp, role_required
 from blueprints.admin.forms import ActionForm, HotlineForm, PasswordForm, UserCreateForm, UserEditForm
 from blueprints.admin.helpers import done, me, refuse
 from blueprints.common import attachment, page_args, paginate, render
-from domain import accounts, audit, exporting
+from domain import accounts, audit, bulletins, exporting, gradings
 from domain.params import ParameterError
 from extensions import db
 from models import AuditEvent, Hotline, User
@@ -280,6 +280,18 @@ def settings():
         ("区县", "、".join(config["DISTRICTS"]), "GONGSHI_DISTRICTS"),
         ("四眼原则（发布须由另一人审核）", "开启" if config["FOUR_EYES"] else "关闭", "GONGSHI_FOUR_EYES"),
         ("失信名单默认期限", f"{config['DEFAULT_LISTING_TERM_YEARS']} 年", "GONGSHI_DEFAULT_LISTING_TERM_YEARS"),
+        (
+            "守法诚信等级评价公开范围",
+            gradings.SETTING_LABELS[gradings.setting(config)] + f"（{gradings.setting(config)}）",
+            "GONGSHI_PUBLISH_GRADES",
+        ),
+        (
+            "工作通报指标目录",
+            "、".join(
+                f"{i.name}（{i.unit}{'，越低越好' if i.lower_is_better else ''}）" for i in bulletins.catalogue(config)
+            ),
+            "GONGSHI_BULLETIN_INDICATORS",
+        ),
         (
             "上传文件大小上限",
             f"{(config.get('MAX_CONTENT_LENGTH') or 0) // (1024 * 1024)} MB",

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from blueprints.admin import PUBLISHERS, bp, role_required
-from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm
+from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm, campaign_tag_form
 from blueprints.admin.helpers import (
+    batch_history,
     commit_change,
     done,
-    history,
     me,
     public_url,
     refuse,
     settings,
     usernames,
 )
-from blueprints.common import choice_arg, page_args, paginate, render
-from domain import audit, bulletins, clock, importing, publishing
+from blueprints.common import XLSX_TYPE, attachment, choice_arg, page_args, paginate, render
+from domain import audit, bulletins, clock, gradings, importing, publishing, visibility
 from domain.publishing import PublishingError, record_model
-from domain.visibility import listing_is_public_clause
+from domain.visibility import listing_expiring_clause
 from extensions import db
-from models import Batch, Bulletin, Listing
+from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
 
 STAFF = ("editor", "publisher", "admin")
@@ -44,10 +43,7 @@ def home():
     drafts = list(db.session.scalars(select(Batch).where(Batch.status == "draft").order_by(Batch.created_at.desc())))
     expiring = list(
         db.session.scalars(
-            select(Listing)
-            .where(listing_is_public_clause(today), Listing.expires_on <= today + dt.timedelta(days=30))
-            .order_by(Listing.expires_on, Listing.id)
-            .limit(100)
+            select(Listing).where(listing_expiring_clause(today)).order_by(Listing.expires_on, Listing.id).limit(100)
         )
     )
     recent = list(
@@ -58,6 +54,7 @@ def home():
     return render_template(
         "admin/home.html",
         title="工作台",
+        expiry_days=visibility.EXPIRY_WARNING_DAYS,
         nav="home",
         awaiting=awaiting,
         drafts=drafts,
@@ -99,19 +96,31 @@ def batches():
 @role_required(*PUBLISHERS)
 def review():
     waiting = list(db.session.scalars(select(Batch).where(Batch.status == "submitted").order_by(Batch.submitted_at)))
+    waiting_gradings = list(
+        db.session.scalars(select(GradingRun).where(GradingRun.status == "submitted").order_by(GradingRun.submitted_at))
+    )
     waiting_bulletins = list(
         db.session.scalars(select(Bulletin).where(Bulletin.status == "submitted").order_by(Bulletin.submitted_at))
     )
-    names = usernames(*(b.created_by_id for b in [*waiting, *waiting_bulletins]), *(b.submitted_by_id for b in waiting))
+    names = usernames(
+        *(b.created_by_id for b in [*waiting, *waiting_bulletins, *waiting_gradings]),
+        *(b.submitted_by_id for b in waiting),
+    )
+    changes = {b.id: publishing.batch_changes(b) for b in waiting}
     return render_template(
         "admin/review.html",
         title="审核",
         nav="review",
         waiting=waiting,
         names=names,
+        changes=changes,
         counts=publishing.record_counts(waiting),
         blocked={b.id: publishing.why_not_publish(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting},
         waiting_bulletins=waiting_bulletins,
+        waiting_gradings=waiting_gradings,
+        grading_blocked={
+            g.id: gradings.why_not(g, me(), four_eyes=current_app.config["FOUR_EYES"]) for g in waiting_gradings
+        },
         bulletin_blocked={
             b.id: bulletins.why_not(b, me(), four_eyes=current_app.config["FOUR_EYES"]) for b in waiting_bulletins
         },
@@ -128,6 +137,8 @@ def upload_page(*, form: UploadForm | None = None, report=None, status: int = 20
         report=report,
         message=message,
         limit_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+        max_rows=settings().limits.max_rows,
+        next_titles={kind: importing.suggested_title(kind) for kind in ("cases", "listings")},
     ), status
 
 
@@ -162,11 +173,22 @@ def upload():
             form=form, report=result.report, status=422, message=wrong_kind_hint(data, filename, kind, result.report)
         )
     count = len(result.report.records)
+    notices = len(result.report.notices)
+    flagged = f"其中{notices}条记录的单位已在失信名单中，已在批次页面标出，请核实。" if notices else ""
     return done(
-        f"文件检查通过，已保存为草稿批次（{count}条）。请预览核对后提交审核。",
+        f"文件检查通过，已保存为草稿批次（{count}条）。{flagged}请预览核对后提交审核。",
         "admin.batch",
         batch_id=result.batch.id,
     )
+
+
+@bp.route("/batches/templates/<any(cases, listings):kind>.<any(csv, xlsx):fmt>")
+@role_required(*STAFF)
+def import_template(kind: str, fmt: str):
+    """The empty template of a kind, offered on the upload page."""
+    data, name = importing.template_file(kind, fmt)
+    content_type = XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return attachment(data, content_type, name, ascii_filename=f"gongshi-{kind}-template.{fmt}")
 
 
 def wrong_kind_hint(data: bytes, filename: str, kind: str, report) -> str | None:
@@ -200,22 +222,37 @@ def batch(batch_id: int):
         batch=batch,
         result=result,
         names=usernames(batch.created_by_id, batch.submitted_by_id, batch.published_by_id),
-        history=history("batch", batch.id),
+        history=batch_history(batch.id),
+        changes=publishing.batch_changes(batch),
         action_form=ActionForm(),
         send_back_form=SendBackForm(),
         withdraw_form=ReasonForm(),
+        campaign_form=campaign_tag_form(batch.campaign_id, "无"),
         publish_blocked=publishing.why_not_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
         public_url=public_url,
         label=audit.ACTION_LABELS,
+        clashes=publishing.publish_clashes(batch) if batch.status in ("draft", "submitted") else [],
+        notices=publishing.listing_notices(batch) if batch.status in ("draft", "submitted") else [],
     )
 
 
 @bp.route("/batches/<int:batch_id>/preview")
 @role_required(*STAFF)
 def preview(batch_id: int):
+    """The real public batch page, rendered from the batch as it stands (a draft
+    included), with a banner; its records link to their own previews."""
     batch = get_batch(batch_id)
-    result = batch_records_page(batch)
-    return render_template("admin/preview.html", title=f"预览：{batch.title}", batch=batch, result=result)
+    return render_template(
+        "admin/preview_batch.html",
+        title=f"预览：{batch.title}",
+        batch=batch,
+        results=batch_records_page(batch),
+        csv_url=None,
+        json_url=None,
+        xlsx_url=None,
+        record_url=lambda record: url_for("admin.preview_record", kind=batch.kind, record_id=record.id),
+        preview_back=url_for("admin.batch", batch_id=batch.id),
+    )
 
 
 @bp.route("/batches/<int:batch_id>/submit", methods=["POST"])

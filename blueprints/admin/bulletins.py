@@ -42,7 +42,12 @@ def _four_eyes() -> bool:
 def bulletins_list():
     result = paginate(select(Bulletin).order_by(Bulletin.created_at.desc(), Bulletin.id.desc()))
     return render_template(
-        "admin/bulletins.html", title="工作通报", nav="bulletins", result=result, period_label=bulletins.period_label
+        "admin/bulletins.html",
+        title="工作通报",
+        nav="bulletins",
+        result=result,
+        counts=bulletins.indicator_counts(result.items),
+        period_label=bulletins.period_label,
     )
 
 
@@ -198,13 +203,8 @@ def bulletin_edit(bulletin_id: int):
         if correcting:
             bulletins.correct(found, report.values, form.title.data, form.note.data, me())
         else:
-            bulletins.check_period(form.year.data, int(form.month_from.data), int(form.month_to.data))
-            found.year, found.month_from, found.month_to = (
-                form.year.data,
-                int(form.month_from.data),
-                int(form.month_to.data),
-            )
-            bulletins.edit_draft(found, report.values, form.title.data, me())
+            period = (form.year.data, int(form.month_from.data), int(form.month_to.data))
+            bulletins.edit_draft(found, report.values, form.title.data, me(), period=period)
     except bulletins.BulletinError as problem:
         db.session.rollback()
         found = _get(bulletin_id)

@@ -44,8 +44,8 @@ class UploadForm(FlaskForm):
     )
     title = StringField(
         "批次标题",
-        validators=[DataRequired(REQUIRED), Length(max=200)],
-        description="例如“2026年第四批”：年份和批次号从标题中识别",
+        validators=[Optional(), Length(max=200)],
+        description="留空则按类别、年份和下一个批次号自动生成（见下方建议）；自填时年份和批次号从标题中识别",
     )
     file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
 
@@ -250,3 +250,44 @@ class BulletinUploadForm(FlaskForm):
         "月份范围", validators=[DataRequired(REQUIRED), Length(max=20)], description="例如 1-11（1至11月）或 11（单月）"
     )
     file = FileField("文件（.xlsx 或 .csv，两列：指标、数值）", validators=[FileRequired("请选择要上传的文件")])
+
+
+class GradingUploadForm(FlaskForm):
+    year = IntegerField(
+        "评价年度", validators=[InputRequired("请填写年度"), NumberRange(2000, 2100, "年度应在2000到2100之间")]
+    )
+    title = StringField(
+        "标题", validators=[Optional(), Length(max=200)], description="不填则为“2020年度劳动保障守法诚信等级评价结果”"
+    )
+    file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
+
+
+# --- special campaigns (专项行动) -----------------------------------------------------
+
+
+class CampaignForm(FlaskForm):
+    name = StringField("名称", validators=[DataRequired(REQUIRED), Length(max=200)], description="如：根治欠薪冬季攻坚")
+    starts_on = DateField("开始日期", validators=[InputRequired("请填写日期")])
+    ends_on = DateField("结束日期", validators=[Optional()], description="尚未结束的可留空")
+    description = TextAreaField(
+        "简介", validators=[Optional(), Length(max=2000)], description="显示在公开的专项行动页面"
+    )
+
+
+class CampaignTagForm(FlaskForm):
+    """Tag a batch or a case: 0 means none (for a case: as its batch)."""
+
+    campaign = SelectField("专项行动", coerce=int, choices=[SelectChoice(0, "无")])
+
+
+def campaign_tag_form(current_id: int | None, none_label: str, formdata: Any = None) -> CampaignTagForm:
+    """The tag form with every campaign as a choice; ``formdata`` None shows the
+    current tag, otherwise the posted one is read."""
+    from domain.campaigns import choices
+
+    if formdata is None:
+        form = CampaignTagForm(formdata=None, campaign=current_id or 0)
+    else:
+        form = CampaignTagForm()
+    form.campaign.choices = [SelectChoice(0, none_label), *(SelectChoice(key, name) for key, name in choices())]
+    return form

@@ -72,6 +72,15 @@ def history(object_type: str, object_id: int, limit: int = 50) -> list[AuditEven
     )
 
 
+def batch_history(batch_id: int, limit: int = 100) -> list[AuditEvent]:
+    """The events of a batch and of its records, newest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.batch_id == batch_id).order_by(AuditEvent.id.desc()).limit(limit)
+        )
+    )
+
+
 def usernames(*ids: int | None) -> dict[int, str]:
     wanted = {i for i in ids if i}
     if not wanted:

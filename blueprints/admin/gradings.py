@@ -1,0 +1,157 @@
+"""Staff: the yearly 守法诚信等级评价 results — imported from a sheet, reviewed with
+four eyes and published; a new publication for a year replaces the old one."""
+
+from __future__ import annotations
+
+import os
+
+from flask import abort, current_app, render_template, request
+from sqlalchemy import func, select
+
+from blueprints.admin import PUBLISHERS, bp, role_required
+from blueprints.admin.forms import ActionForm, GradingUploadForm, SendBackForm
+from blueprints.admin.helpers import done, history, me, refuse, usernames
+from blueprints.common import paginate
+from domain import audit, gradings
+from extensions import db
+from models import GradingResult, GradingRun
+
+STAFF = ("editor", "publisher", "admin")
+
+
+def _get(run_id: int, *, lock: bool = False) -> GradingRun:
+    return db.session.get(GradingRun, run_id, with_for_update=lock) or abort(404)
+
+
+@bp.route("/gradings")
+@role_required(*STAFF)
+def gradings_list():
+    result = paginate(select(GradingRun).order_by(GradingRun.year.desc(), GradingRun.id.desc()))
+    ids = [run.id for run in result.items]
+    counts = dict(
+        db.session.execute(
+            select(GradingResult.run_id, func.count())
+            .where(GradingResult.run_id.in_(ids))
+            .group_by(GradingResult.run_id)
+        ).all()
+    )
+    return render_template(
+        "admin/gradings.html",
+        title="等级评价",
+        nav="gradings",
+        result=result,
+        counts=counts,
+        setting_label=gradings.SETTING_LABELS[gradings.setting(current_app.config)],
+    )
+
+
+@bp.route("/gradings/upload", methods=["GET", "POST"])
+@role_required(*STAFF)
+def grading_upload():
+    form = GradingUploadForm()
+
+    def page(report=None, status=200):
+        return render_template(
+            "admin/grading_upload.html", title="导入等级评价结果", nav="gradings", form=form, report=report
+        ), status
+
+    if request.method == "GET":
+        return page()
+    if not form.validate_on_submit():
+        return page(status=400)
+    try:
+        gradings.check_year(form.year.data)
+    except gradings.GradingError as problem:
+        form.year.errors = [str(problem)]
+        return page(status=422)
+    upload = form.file.data
+    filename = os.path.basename(upload.filename or "upload")
+    report = gradings.check_file(upload.read(), filename, form.year.data)
+    if report.errors:
+        return page(report=report, status=422)
+    run = gradings.create_run(
+        year=form.year.data,
+        rows=report.rows,
+        title=form.title.data,
+        authority=current_app.config["AUTHORITY_NAME"],
+        district_codes=current_app.config["DISTRICT_CODES"],
+        user=me(),
+        source_filename=filename,
+    )
+    db.session.commit()
+    return done(
+        f"文件检查通过，已保存为草稿（{len(report.rows)}户）。请核对后提交审核。", "admin.grading", run_id=run.id
+    )
+
+
+@bp.route("/gradings/<int:run_id>")
+@role_required(*STAFF)
+def grading(run_id: int):
+    run = _get(run_id)
+    result = paginate(select(GradingResult).where(GradingResult.run_id == run.id).order_by(GradingResult.id))
+    return render_template(
+        "admin/grading.html",
+        title=run.title,
+        nav="gradings",
+        run=run,
+        counts=gradings.counts(run),
+        districts=gradings.district_counts(run, current_app.config["DISTRICTS"]),
+        result=result,
+        names=usernames(run.created_by_id, run.submitted_by_id, run.published_by_id),
+        history=history("gradingrun", run.id),
+        label=audit.ACTION_LABELS,
+        action_form=ActionForm(),
+        send_back_form=SendBackForm(),
+        publish_blocked=gradings.why_not(run, me(), four_eyes=current_app.config["FOUR_EYES"]),
+    )
+
+
+@bp.route("/gradings/<int:run_id>/submit", methods=["POST"])
+@role_required(*STAFF)
+def grading_submit(run_id: int):
+    run = _get(run_id, lock=True)
+    try:
+        gradings.submit(run, me())
+    except gradings.GradingError as problem:
+        return refuse(str(problem), "admin.grading", run_id=run_id)
+    db.session.commit()
+    return done("已提交审核，等待另一位审核人发布。", "admin.grading", run_id=run_id)
+
+
+@bp.route("/gradings/<int:run_id>/send-back", methods=["POST"])
+@role_required(*PUBLISHERS)
+def grading_send_back(run_id: int):
+    run = _get(run_id, lock=True)
+    form = SendBackForm()
+    form.validate()
+    try:
+        gradings.send_back(run, form.comment.data or "", me())
+    except gradings.GradingError as problem:
+        return refuse(str(problem), "admin.grading", run_id=run_id)
+    db.session.commit()
+    return done("已退回修改。", "admin.grading", run_id=run_id)
+
+
+@bp.route("/gradings/<int:run_id>/publish", methods=["POST"])
+@role_required(*PUBLISHERS)
+def grading_publish(run_id: int):
+    run = _get(run_id, lock=True)
+    try:
+        replaced = gradings.publish(run, me(), four_eyes=current_app.config["FOUR_EYES"])
+    except gradings.GradingError as problem:
+        return refuse(str(problem), "admin.grading", run_id=run_id)
+    db.session.commit()
+    extra = f"此前发布的“{replaced.title}”已被替换。" if replaced else ""
+    return done(f"已发布“{run.title}”。{extra}", "admin.grading", run_id=run_id)
+
+
+@bp.route("/gradings/<int:run_id>/delete", methods=["POST"])
+@role_required(*STAFF)
+def grading_delete(run_id: int):
+    run = _get(run_id, lock=True)
+    try:
+        gradings.delete_draft(run, me())
+    except gradings.GradingError as problem:
+        return refuse(str(problem), "admin.grading", run_id=run_id)
+    db.session.commit()
+    return done("草稿已删除。", "admin.gradings_list")
