@@ -27,12 +27,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     default_config.finish(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    if app.config["PROXY_COUNT"]:
-        # Behind n trusted proxies the client's address and scheme are the n-th
-        # from the right in X-Forwarded-For / -Proto (the Host header is never taken).
-        count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
-
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"))
     csrf.init_app(app)
@@ -45,4 +39,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from cli import register_commands
 
     register_commands(app)
+
+    if app.config["PROXY_COUNT"]:
+        # Behind n trusted proxies the client's address and scheme are the n-th
+        # from the right in X-Forwarded-For / -Proto (the Host header is never
+        # taken). Outermost, so a configured public base URL still has the last word.
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
     return app

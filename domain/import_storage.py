@@ -45,6 +45,38 @@ def year_and_number_from_title(title: str) -> tuple[int | None, int | None]:
     return int(match.group(1)), number
 
 
+_NUMERALS = "零一二三四五六七八九十"
+
+
+def _chinese_number(n: int) -> str:
+    if n <= 10:
+        return _NUMERALS[n]
+    if n < 20:
+        return "十" + _NUMERALS[n - 10]
+    if n < 100:
+        return _NUMERALS[n // 10] + "十" + (_NUMERALS[n % 10] if n % 10 else "")
+    return str(n)
+
+
+def batch_title(kind: str, year: int, number: int) -> str:
+    """The one form of a batch title, built from kind, year and number:
+    “2026年第四批重大劳动保障违法案件”."""
+    if kind == KIND_CASES:
+        what = "重大劳动保障违法案件"
+    elif year < 2022:
+        what = "拖欠农民工工资“黑名单”"
+    else:
+        what = "拖欠农民工工资失信联合惩戒对象名单"
+    return f"{year}年第{_chinese_number(number)}批{what}"
+
+
+def next_free_number(kind: str, year: int) -> int:
+    """The batch number after the highest any batch of this kind and year has
+    (drafts included, since their titles already claim theirs)."""
+    highest = db.session.scalar(select(func.max(Batch.number)).where(Batch.kind == kind, Batch.year == year))
+    return (highest or 0) + 1
+
+
 def _enterprise_key(record: dict[str, Any]) -> tuple[str, str]:
     if record.get("credit_code"):
         return ("credit_code", record["credit_code"])

@@ -20,11 +20,13 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
-from domain import audit, publishing
+from domain import audit, clock, publishing
 from domain.import_storage import (
     CASE_FIELDS,
     LISTING_FIELDS,
     amount_text,
+    batch_title,
+    next_free_number,
     store_batch,
     year_and_number_from_title,
 )
@@ -57,10 +59,13 @@ __all__ = [
     "ImportSettings",
     "RowError",
     "amount_text",
+    "batch_title",
     "check_file",
     "check_header",
     "import_file",
     "import_records",
+    "suggested_title",
+    "template_file",
     "validate_table",
     "year_and_number_from_title",
 ]
@@ -110,6 +115,13 @@ def schema_problem() -> str | None:
     return None
 
 
+def suggested_title(kind: str, year: int | None = None) -> str:
+    """The title of the next batch of a kind, built from kind, year and number
+    (what the upload page proposes and uses when the title is left empty)."""
+    year = year or clock.today().year
+    return batch_title(kind, year, next_free_number(kind, year))
+
+
 def title_problem(kind: str, title: str) -> str | None:
     """Why a new batch may not take this title (第N批 is unique per kind and year)."""
     title = (title or "").strip()
@@ -142,6 +154,7 @@ def import_file(
     problem = schema_problem()
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem)
+    title = (title or "").strip() or suggested_title(kind)
     problem = title_problem(kind, title)
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem, problem_field="title")
@@ -275,6 +288,24 @@ def import_records(
     if publish and update_index:
         publishing.update_search_index()
     return ImportResult(report, batch=batch)
+
+
+TEMPLATE_FORMATS = ("csv", "xlsx")
+
+
+def template_file(kind: str, fmt: str) -> tuple[bytes, str]:
+    """The empty import template of a kind (its header row), as staff download it
+    from the upload page: (file content, file name). Written by the site's one
+    CSV/XLSX writer."""
+    from domain import exporting
+    from domain.serializers import Field
+
+    columns = COLUMNS[kind]
+    name = f"{'重大劳动保障违法案件' if kind == KIND_CASES else '失信联合惩戒对象名单'}导入模板.{fmt}"
+    if fmt == "csv":
+        return exporting.csv_table(list(columns), []), name
+    fields = tuple(Field(column, column, "", lambda record: None) for column in columns)
+    return exporting.xlsx_bytes(fields, [], lambda record: "", "导入模板"), name
 
 
 class _Counter:

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from domain import clock, importing
+from domain.import_storage import batch_title, next_free_number
 from domain.importing import CASE_COLUMNS, LISTING_COLUMNS, ImportSettings, validate_table
 from domain.publishing import update_search_index
 from domain.spreadsheets import Table
@@ -455,28 +456,6 @@ class _Generator:
 
 # --- batches ---------------------------------------------------------------------------
 
-_NUMERALS = "零一二三四五六七八九十"
-
-
-def _chinese_number(n: int) -> str:
-    if n <= 10:
-        return _NUMERALS[n]
-    if n < 20:
-        return "十" + _NUMERALS[n - 10]
-    if n < 100:
-        return _NUMERALS[n // 10] + "十" + (_NUMERALS[n % 10] if n % 10 else "")
-    return str(n)
-
-
-def _batch_title(kind: str, year: int, number: int) -> str:
-    if kind == KIND_CASES:
-        what = "重大劳动保障违法案件"
-    elif year < 2022:
-        what = "拖欠农民工工资“黑名单”"
-    else:
-        what = "拖欠农民工工资失信联合惩戒对象名单"
-    return f"{year}年第{_chinese_number(number)}批{what}"
-
 
 @dataclass
 class _PlannedBatch:
@@ -565,11 +544,6 @@ def _validated_records(
         done += size
 
 
-def _next_number(kind: str, year: int) -> int:
-    highest = db.session.scalar(select(func.max(Batch.number)).where(Batch.kind == kind, Batch.year == year))
-    return (highest or 0) + 1
-
-
 def _load_batch(
     generator: _Generator,
     planned: _PlannedBatch,
@@ -577,7 +551,7 @@ def _load_batch(
     settings: ImportSettings,
     progress: Progress | None,
 ) -> Batch:
-    number = _next_number(planned.kind, planned.year)
+    number = next_free_number(planned.kind, planned.year)
     latest: list[dt.date] = []
 
     def records() -> Iterator[dict]:
@@ -598,7 +572,7 @@ def _load_batch(
     result = importing.import_records(
         planned.kind,
         records(),
-        title=_batch_title(planned.kind, planned.year, number),
+        title=batch_title(planned.kind, planned.year, number),
         authority=settings.authority,
         actor=importing.SAMPLE_DATA,
         year=planned.year,

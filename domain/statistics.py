@@ -302,7 +302,7 @@ def compute(period: Period, breakdowns: tuple[str, ...] = ALL_BREAKDOWNS, campai
     changed or taken down since (``data_version``)."""
     key = (period, breakdowns, campaign_id)
     version = data_version(period.today)
-    if _cache.get("version") != version:
+    if _cache.get("version") != version or len(_cache) > CACHE_LIMIT:
         _cache.clear()
         _cache["version"] = version
     found = _cache.get(key)
@@ -438,8 +438,11 @@ def _campaign_rows(case_cells, listing_cells, batch_campaign: dict[int, int | No
 
 # --- the cache -----------------------------------------------------------------------------
 
-# Per process: the figures of each period asked for since the data last changed.
+# Per process: the figures of each period asked for since the data last changed;
+# emptied past CACHE_LIMIT entries, so that a crawler walking every range of years
+# cannot make it grow without end.
 _cache: dict[Any, Any] = {}
+CACHE_LIMIT = 500
 
 
 def data_version(today: dt.date) -> tuple:

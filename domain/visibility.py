@@ -21,6 +21,24 @@ def listing_is_public_clause(today: dt.date | None = None) -> ColumnElement[bool
     return and_(Listing.status == "published", Listing.listed_on <= today, Listing.expires_on > today)
 
 
+# How far ahead the staff are warned that a listing's term ends (工作台, 失信名单管理).
+EXPIRY_WARNING_DAYS = 30
+
+
+def listing_expiring_clause(today: dt.date | None = None, days: int | None = None) -> ColumnElement[bool]:
+    """Public listings whose term ends within ``days`` (the warning window by
+    default): the staff's reminder list."""
+    today = today or clock.today()
+    days = EXPIRY_WARNING_DAYS if days is None else days
+    return and_(listing_is_public_clause(today), Listing.expires_on <= today + dt.timedelta(days=days))
+
+
+def listing_expired_clause(today: dt.date | None = None) -> ColumnElement[bool]:
+    """Listings that reached their 届满日期 while published (no longer public)."""
+    today = today or clock.today()
+    return and_(Listing.status == "published", Listing.expires_on <= today)
+
+
 def batch_is_public_clause() -> ColumnElement[bool]:
     return Batch.status == "published"
 

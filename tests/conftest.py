@@ -41,8 +41,7 @@ def app(tmp_path, monkeypatch):
         "SAMPLE_DATA": False,
         "WTF_CSRF_ENABLED": True,
     }
-    application = create_app(config)
-    application.instance_path = str(tmp_path / "instance")
+    application = create_app(config, instance_path=str(tmp_path / "instance"))
     with application.app_context():
         if POSTGRES_URL:
             db.drop_all()

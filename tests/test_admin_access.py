@@ -111,6 +111,7 @@ ROUTES = [
     ("admin.upload", "POST", "/admin/batches/upload", {"kind": "cases", "title": "x"}, ALL),
     ("admin.batch", "GET", "/admin/batches/{draft}", None, ALL),
     ("admin.preview", "GET", "/admin/batches/{draft}/preview", None, ALL),
+    ("admin.import_template", "GET", "/admin/batches/templates/cases.xlsx", None, ALL),
     ("admin.submit", "POST", "/admin/batches/{draft}/submit", {}, ALL),
     ("admin.delete_batch", "POST", "/admin/batches/{draft}/delete", {}, ALL),
     ("admin.review", "GET", "/admin/review", None, PUB),
@@ -322,7 +323,7 @@ def test_login_sets_a_protected_session_cookie(client, world):
     assert "Expires=" in cookie  # a permanent session, ending after inactivity
 
 
-def test_production_cookies_are_secure():
+def test_production_cookies_are_secure(tmp_path):
     from app import create_app
 
     production = create_app(
@@ -331,7 +332,8 @@ def test_production_cookies_are_secure():
             "SECRET_KEY": "x",
             "DATABASE_URL": "sqlite://",
             "PUBLIC_BASE_URL": "https://gongshi.example.gov.cn",
-        }
+        },
+        instance_path=str(tmp_path / "instance"),
     )
     assert production.config["SESSION_COOKIE_SECURE"] is True
     assert production.config["SESSION_COOKIE_HTTPONLY"] is True

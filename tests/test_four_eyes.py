@@ -92,7 +92,7 @@ def test_the_bypass_of_the_issue_is_refused_on_the_web(client, staff):
     logout(client)
     login(client, "pub_a")
     page = client.get(f"/admin/batches/{batch.id}").get_data(as_text=True)
-    assert "四眼原则" in page and "核对无误" not in page
+    assert "四眼原则" in page and "确认发布" not in page
     response = post(client, f"/admin/batches/{batch.id}/publish", follow_redirects=True)
     assert "四眼原则" in response.get_data(as_text=True)
     db.session.expire_all()

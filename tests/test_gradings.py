@@ -239,7 +239,10 @@ def test_publish_grades_all(app, client, graded):
 
 def test_an_unknown_setting_is_refused_at_start(tmp_path):
     with pytest.raises(RuntimeError, match="GONGSHI_PUBLISH_GRADES"):
-        create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PUBLISH_GRADES": "some"})
+        create_app(
+            {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PUBLISH_GRADES": "some"},
+            instance_path=str(tmp_path / "instance"),  # no key file in the real instance folder
+        )
 
 
 # --- review -----------------------------------------------------------------------------------

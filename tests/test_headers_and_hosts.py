@@ -128,6 +128,13 @@ def test_absolute_urls_come_from_the_base_url_not_the_host_header(configured, da
         assert BASE in text, path
 
 
+def test_the_base_url_wins_over_forwarded_headers_behind_a_proxy(configured, data):
+    site = configured(PUBLIC_BASE_URL=BASE, PROXY_COUNT=1)
+    headers = {"Host": EVIL, "X-Forwarded-Proto": "http", "X-Forwarded-Host": EVIL, "X-Forwarded-For": "203.0.113.9"}
+    with site.test_client().get("/api/v1/cases", headers=headers) as response:
+        assert response.get_json()["results"][0]["url"].startswith(BASE + "/cases/")
+
+
 def test_a_base_url_with_a_path_prefix(configured, data):
     site = configured(PUBLIC_BASE_URL="https://www.example.gov.cn/gongshi/")
     with site.test_client().get("/gongshi/api/v1/cases", headers={"Host": EVIL}) as response:

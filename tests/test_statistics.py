@@ -459,3 +459,11 @@ def test_figures_are_cached_until_something_changes(data):
     # so is a batch published without any audit event (the command line, sample data)
     load("cases", [_case(12, "兰城劳监〔2020〕20号")], title="2020年第五批")
     assert figures(year=2020)["cases"] == 3 and figures(year=2020)["case_batches"] == 3
+
+
+def test_the_cache_cannot_grow_without_end(data, monkeypatch):
+    monkeypatch.setattr(statistics, "CACHE_LIMIT", 5)
+    for year in range(2000, 2012):
+        figures(year=year)
+        assert len(statistics._cache) <= 7  # the version, the limit, and the entry just added
+    assert figures(year=2020) == YEAR_2020

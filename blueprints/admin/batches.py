@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from blueprints.admin import PUBLISHERS, bp, role_required
@@ -20,10 +19,10 @@ from blueprints.admin.helpers import (
     settings,
     usernames,
 )
-from blueprints.common import choice_arg, page_args, paginate, render
-from domain import audit, bulletins, clock, gradings, importing, publishing
+from blueprints.common import XLSX_TYPE, attachment, choice_arg, page_args, paginate, render
+from domain import audit, bulletins, clock, gradings, importing, publishing, visibility
 from domain.publishing import PublishingError, record_model
-from domain.visibility import listing_is_public_clause
+from domain.visibility import listing_expiring_clause
 from extensions import db
 from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
@@ -44,10 +43,7 @@ def home():
     drafts = list(db.session.scalars(select(Batch).where(Batch.status == "draft").order_by(Batch.created_at.desc())))
     expiring = list(
         db.session.scalars(
-            select(Listing)
-            .where(listing_is_public_clause(today), Listing.expires_on <= today + dt.timedelta(days=30))
-            .order_by(Listing.expires_on, Listing.id)
-            .limit(100)
+            select(Listing).where(listing_expiring_clause(today)).order_by(Listing.expires_on, Listing.id).limit(100)
         )
     )
     recent = list(
@@ -58,6 +54,7 @@ def home():
     return render_template(
         "admin/home.html",
         title="工作台",
+        expiry_days=visibility.EXPIRY_WARNING_DAYS,
         nav="home",
         awaiting=awaiting,
         drafts=drafts,
@@ -140,6 +137,8 @@ def upload_page(*, form: UploadForm | None = None, report=None, status: int = 20
         report=report,
         message=message,
         limit_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
+        max_rows=settings().limits.max_rows,
+        next_titles={kind: importing.suggested_title(kind) for kind in ("cases", "listings")},
     ), status
 
 
@@ -181,6 +180,15 @@ def upload():
         "admin.batch",
         batch_id=result.batch.id,
     )
+
+
+@bp.route("/batches/templates/<any(cases, listings):kind>.<any(csv, xlsx):fmt>")
+@role_required(*STAFF)
+def import_template(kind: str, fmt: str):
+    """The empty template of a kind, offered on the upload page."""
+    data, name = importing.template_file(kind, fmt)
+    content_type = XLSX_TYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return attachment(data, content_type, name, ascii_filename=f"gongshi-{kind}-template.{fmt}")
 
 
 def wrong_kind_hint(data: bytes, filename: str, kind: str, report) -> str | None:
@@ -231,9 +239,20 @@ def batch(batch_id: int):
 @bp.route("/batches/<int:batch_id>/preview")
 @role_required(*STAFF)
 def preview(batch_id: int):
+    """The real public batch page, rendered from the batch as it stands (a draft
+    included), with a banner; its records link to their own previews."""
     batch = get_batch(batch_id)
-    result = batch_records_page(batch)
-    return render_template("admin/preview.html", title=f"预览：{batch.title}", batch=batch, result=result)
+    return render_template(
+        "admin/preview_batch.html",
+        title=f"预览：{batch.title}",
+        batch=batch,
+        results=batch_records_page(batch),
+        csv_url=None,
+        json_url=None,
+        xlsx_url=None,
+        record_url=lambda record: url_for("admin.preview_record", kind=batch.kind, record_id=record.id),
+        preview_back=url_for("admin.batch", batch_id=batch.id),
+    )
 
 
 @bp.route("/batches/<int:batch_id>/submit", methods=["POST"])

@@ -44,8 +44,8 @@ class UploadForm(FlaskForm):
     )
     title = StringField(
         "批次标题",
-        validators=[DataRequired(REQUIRED), Length(max=200)],
-        description="例如“2026年第四批”：年份和批次号从标题中识别",
+        validators=[Optional(), Length(max=200)],
+        description="留空则按类别、年份和下一个批次号自动生成（见下方建议）；自填时年份和批次号从标题中识别",
     )
     file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
 

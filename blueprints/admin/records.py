@@ -3,10 +3,8 @@ listing takedown actions (提前移出, 撤销, 恢复)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, current_app, render_template, request, url_for
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.batches import STAFF, get_batch
@@ -25,9 +23,15 @@ from blueprints.admin.forms import (
 )
 from blueprints.admin.helpers import commit_and_index, done, history, me, public_url, refuse, settings, usernames
 from blueprints.common import choice_arg, page_args, paginate, render
-from domain import audit, clock, publishing
+from domain import audit, clock, publishing, visibility
 from domain.publishing import PublishingError, record_model
-from domain.visibility import gone_reason, is_record_public, listing_is_public_clause
+from domain.visibility import (
+    gone_reason,
+    is_record_public,
+    listing_expired_clause,
+    listing_expiring_clause,
+    listing_is_public_clause,
+)
 from extensions import db
 from models import Case, Listing, RecordRevision
 
@@ -258,7 +262,7 @@ def reinstate_listing(record_id: int):
 
 LISTING_FILTERS = {
     "active": "公示中",
-    "expiring": "30天内届满",
+    "expiring": "即将届满",
     "expired": "已届满",
     "removed": "已提前移出",
     "revoked": "已撤销",
@@ -269,7 +273,11 @@ CASE_FILTERS = {"published": "已公开", "withdrawn": "已撤回"}
 
 def _record_list(kind: str):
     model = record_model(kind)
-    filters = LISTING_FILTERS if kind == "listings" else CASE_FILTERS
+    filters = (
+        {**LISTING_FILTERS, "expiring": f"{visibility.EXPIRY_WARNING_DAYS}天内届满"}
+        if kind == "listings"
+        else CASE_FILTERS
+    )
     state = choice_arg("state", list(filters), label="状态")
     q = request.args.get("q", "").strip()[:100]
     today = clock.today()
@@ -278,11 +286,9 @@ def _record_list(kind: str):
         if state == "active":
             statement = statement.where(listing_is_public_clause(today))
         elif state == "expiring":
-            statement = statement.where(
-                listing_is_public_clause(today), Listing.expires_on <= today + dt.timedelta(days=30)
-            )
+            statement = statement.where(listing_expiring_clause(today))
         elif state == "expired":
-            statement = statement.where(and_(Listing.status == "published", Listing.expires_on <= today))
+            statement = statement.where(listing_expired_clause(today))
         elif state:
             statement = statement.where(Listing.status == state)
     elif state:

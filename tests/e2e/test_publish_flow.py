@@ -6,6 +6,7 @@ Python client (``playwright install`` is not needed)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import threading
@@ -121,7 +122,7 @@ def test_editor_uploads_publisher_publishes_public_sees_it(site, browser):
     log_in(page, site, "zhao")
     page.get_by_role("link", name="审核", exact=True).click()
     page.get_by_role("link", name="2026年第一批").click()
-    page.get_by_role("button", name="核对无误，发布").click()
+    page.get_by_role("button", name=re.compile(r"^确认发布 \d+ 条$")).click()
     page.get_by_text("公众现在可以看到").wait_for()
     page.get_by_role("link", name=names[0]).click()
     public_link = page.get_by_role("link", name="公开链接 ↗")
