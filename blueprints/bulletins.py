@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import Blueprint, jsonify, url_for
 
-from blueprints.common import attachment, render, url_with
+from blueprints.common import named_attachment, render, url_with
 from blueprints.report_data import (
     bulletin_page,
     bulletin_payload,
@@ -29,10 +29,17 @@ def _alternates(response, csv_link: str, json_link: str):
     return response
 
 
-def _csv(header, rows, filename: str):
+def _csv(header, rows, parts: list[str]):
     """A small CSV for Excel through the one safe writer: text kept from running
     as a formula, numbers (−18.78) as they are."""
-    return attachment(exporting.csv_table(list(header), rows), "text/csv; charset=utf-8", filename)
+    return named_attachment(
+        exporting.csv_table(list(header), rows),
+        "text/csv; charset=utf-8",
+        kind="工作通报",
+        kind_ascii="bulletins",
+        parts=parts,
+        extension="csv",
+    )
 
 
 @bp.get("/bulletins")
@@ -75,6 +82,7 @@ LIST_HEADER = ("编号", "标题", "年份", "起始月", "截止月", "期间",
 
 @bp.get("/bulletins.csv")
 def index_csv():
+    year = bulletin_year_arg()
     rows = (
         (
             item.id,
@@ -86,9 +94,9 @@ def index_csv():
             item.published_on.isoformat() if item.published_on else "",
             bulletin_url(item),
         )
-        for item in stream(bulletins.published_statement(bulletin_year_arg()))
+        for item in stream(bulletins.published_statement(year))
     )
-    return _csv(LIST_HEADER, rows, "bulletins.csv")
+    return _csv(LIST_HEADER, rows, [f"{year}年"] if year else [])
 
 
 @bp.get("/bulletins/<int:id>")
@@ -133,4 +141,5 @@ def detail_json(id: int):
 def detail_csv(id: int):
     found = published_bulletin_or_404(id)
     rows = bulletins.csv_rows(bulletins.compare(found))
-    return _csv(bulletins.CSV_HEADER, rows, f"bulletin-{found.id}.csv")
+    period = bulletins.period_label(found.year, found.month_from, found.month_to)
+    return _csv(bulletins.CSV_HEADER, rows, [period, f"{found.id}"])

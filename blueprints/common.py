@@ -4,6 +4,7 @@ building."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -149,6 +150,23 @@ def attachment(
     return response
 
 
+def named_attachment(
+    body: bytes | Iterable[bytes],
+    content_type: str,
+    *,
+    kind: str,
+    kind_ascii: str,
+    parts: Sequence[str],
+    extension: str,
+) -> Response:
+    """A file to save under a name with the city, the kind, the filters (``parts``)
+    and the date, e.g. ``兰州-失信名单-城关区-20261203.csv``."""
+    name, fallback = exporting.file_names(
+        current_app.config["CITY_NAME"], kind, kind_ascii, parts, clock.today(), extension
+    )
+    return attachment(body, content_type, name, fallback)
+
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOWNLOAD_FORMATS = ("csv", "xlsx", "json")
 
@@ -171,18 +189,15 @@ def download(
     a name with the city, the kind, the filters (``parts``) and the date. CSV and
     JSON are streamed as they are read, so a 100,000-row download never sits in
     memory; the JSON starts with ``total`` and ``as_of``."""
-    day = clock.today()
-    name, fallback = exporting.file_names(current_app.config["CITY_NAME"], kind, kind_ascii, parts, day, fmt)
+    named = functools.partial(named_attachment, kind=kind, kind_ascii=kind_ascii, parts=parts, extension=fmt)
     if fmt == "csv":
-        response = attachment(exporting.csv_chunks(fields, records, url_of), "text/csv; charset=utf-8", name, fallback)
+        response = named(exporting.csv_chunks(fields, records, url_of), "text/csv; charset=utf-8")
     elif fmt == "xlsx":
-        data = exporting.xlsx_bytes(fields, records, url_of, sheet_title or kind)
-        response = attachment(data, XLSX_TYPE, name, fallback)
+        response = named(exporting.xlsx_bytes(fields, records, url_of, sheet_title or kind), XLSX_TYPE)
     elif fmt == "json":
-        opening = {"total": total, "as_of": day.isoformat(), **(head or {})}
+        opening = {"total": total, "as_of": clock.today().isoformat(), **(head or {})}
         serialize = serialize or (lambda record: to_dict(fields, record, url_of(record)))
-        chunks = exporting.json_chunks(opening, records, serialize)
-        response = attachment(chunks, "application/json; charset=utf-8", name, fallback)
+        response = named(exporting.json_chunks(opening, records, serialize), "application/json; charset=utf-8")
         response.headers["Access-Control-Allow-Origin"] = "*"
     else:  # pragma: no cover - the routes only allow DOWNLOAD_FORMATS
         raise ValueError(fmt)

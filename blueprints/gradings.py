@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from blueprints.common import attachment, paginate, render, url_with
+from blueprints.common import named_attachment, paginate, render, url_with
 from blueprints.report_data import grading_grade_arg, published_grading_or_404
 from domain import exporting, gradings
 from domain.exporting import stream
@@ -89,4 +89,7 @@ def index_csv():
         )
     # through the one safe writer, streamed
     data = exporting.table_csv_chunks(list(header), rows)
-    return attachment(data, "text/csv; charset=utf-8", f"gradings-{run.year}.csv")
+    parts = [f"{run.year}年", *([f"{grade}级"] if allowed and grade else [])]
+    return named_attachment(
+        data, "text/csv; charset=utf-8", kind="等级评价", kind_ascii="gradings", parts=parts, extension="csv"
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from blueprints.common import attachment, render
+from blueprints.common import named_attachment, render
 from blueprints.public_data import campaign_arg, statistics_answer
 from domain import campaigns, charts, exporting, statistics
 from domain.params import choice_param
@@ -118,11 +118,14 @@ def statistics_csv():
     table = choice_param(request.args, "table", "分组", statistics.BREAKDOWN_LABELS)
     stats = statistics.compute(period, (table,) if table else statistics.ALL_BREAKDOWNS, found.id if found else None)
     body = exporting.csv_table(statistics.CSV_HEADER, statistics.table_rows(stats, table))
-    parts = [str(value) for value in period.query_args().values()]
-    if found is not None:
-        parts.insert(0, f"campaign{found.id}")
-    name = "-".join(["statistics", *parts, *([table] if table else [])])
-    return attachment(body, "text/csv; charset=utf-8", f"{name}.csv")
+    parts = [
+        *([found.name] if found is not None else []),
+        period.label,
+        *([statistics.BREAKDOWN_LABELS[table]] if table else []),
+    ]
+    return named_attachment(
+        body, "text/csv; charset=utf-8", kind="数据统计", kind_ascii="statistics", parts=parts, extension="csv"
+    )
 
 
 @bp.get("/statistics.json")

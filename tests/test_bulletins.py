@@ -24,6 +24,7 @@ from models import AuditEvent, Bulletin, BulletinValue, RecordRevision
 from tests import admin_support
 from tests.admin_support import login, logout, make_user, post
 from tests.conftest import FIXTURES
+from tests.test_exports import saved_as
 
 fast_hashing = admin_support.fast_hashing
 
@@ -399,12 +400,17 @@ def test_public_list_page_fragment_and_twins(app, client):
     assert twin["total"] == 1 and twin["results"] == client.get("/api/v1/bulletins?year=2019").get_json()["results"]
     with client.get("/bulletins.csv") as response:
         body = response.get_data(as_text=True)
+        assert saved_as(response) == "兰州-工作通报-20261128.csv"
     assert body.startswith("\ufeff编号,标题") and body.count("\n") == 3
+    with client.get("/bulletins.csv?year=2019") as response:
+        assert saved_as(response) == "兰州-工作通报-2019年-20261128.csv"
+        assert 'filename="bulletins-2019-20261128.csv"' in response.headers["Content-Disposition"]
     assert client.get("/bulletins?year=abc").status_code == 400
 
     bulletin_id = listing["results"][0]["id"]
     with client.get(f"/bulletins/{bulletin_id}.csv") as response:
         rows = response.get_data(as_text=True).splitlines()
+        assert saved_as(response) == f"兰州-工作通报-2020年1—11月-{bulletin_id}-20261128.csv"
     assert rows[0] == "\ufeff指标,单位,本期,上年同期,同比增减（%）,越低越好"
     assert rows[1] == "投诉电话接听人次,人次,21500,26471,-18.78,是"
     assert (

@@ -22,6 +22,7 @@ from models import AuditEvent, GradingResult, GradingRun
 from tests import admin_support
 from tests.admin_support import login, logout, make_user, post
 from tests.builders import case_row, credit_code, load
+from tests.test_exports import saved_as
 
 fast_hashing = admin_support.fast_hashing
 
@@ -190,6 +191,7 @@ def test_publish_grades_counts(app, client, graded):
     assert "兰州丙物业有限公司" not in page and "只公开各等级的户数" in page
     with client.get("/gradings.csv?year=2024") as response:
         body = response.get_data(as_text=True)
+        assert saved_as(response) == "兰州-等级评价-2024年-20261128.csv"
     assert "兰州" + "丙" not in body and "城关区" in body and body.startswith("\ufeff年度,区县,A级")
     assert 'id="h-grading"' not in enterprise_page(client, 31)
 

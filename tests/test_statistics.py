@@ -24,6 +24,7 @@ from models import Batch, Case, CaseViolationType, Listing, SearchChange, User
 from tests.admin_support import make_user
 from tests.builders import case_row, credit_code, listing_row, load, to_csv
 from tests.conftest import FIXED_TODAY
+from tests.test_exports import saved_as
 
 MONEY = {"amount": "涉及金额（元）", "fine": "罚款金额（元）", "owed": "拖欠金额（元）"}
 
@@ -341,7 +342,8 @@ def test_the_fragment_for_htmx_is_the_same_page(client, data):
 
 def test_csv_twin(client, data):
     with client.get("/statistics.csv?year=2020") as response:
-        assert response.headers["Content-Disposition"] == 'attachment; filename="statistics-2020.csv"'
+        assert saved_as(response) == "兰州-数据统计-2020年-20261128.csv"
+        assert 'filename="statistics-2020-20261128.csv"' in response.headers["Content-Disposition"]
         lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == ",".join(statistics.CSV_HEADER)
     assert "2020年,合计,公布重大劳动保障违法案件（起）,3,,,," in lines
