@@ -36,6 +36,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     register_blueprints(app)
 
+    from search_index import follower
+
+    follower.init_app(app)
+
     from cli import register_commands
 
     register_commands(app)

@@ -92,6 +92,13 @@ class Defaults:
     # higher number lets clients choose the address the login throttle and the
     # objection limit see.
     PROXY_COUNT = 0
+    # Search: every web process follows the change log in a thread (None: on,
+    # except in tests); how often it looks; how long log entries are kept; how
+    # long a number that became visible out of order is waited for.
+    SEARCH_FOLLOW = None
+    SEARCH_FOLLOW_INTERVAL = 1.0
+    SEARCH_LOG_RETENTION_DAYS = 7
+    SEARCH_LOG_GAP_SECONDS = 3600
     # The address the public reaches the site at, e.g. "https://gongshi.example.gov.cn"
     # (a path prefix is allowed). Every absolute URL (API, CSV, feeds, sitemap) is
     # built from it rather than from the request's Host header. Required in

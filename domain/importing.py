@@ -60,6 +60,7 @@ __all__ = [
     "RowError",
     "amount_text",
     "batch_title",
+    "canonical_title",
     "check_file",
     "check_header",
     "import_file",
@@ -122,6 +123,20 @@ def suggested_title(kind: str, year: int | None = None) -> str:
     return batch_title(kind, year, next_free_number(kind, year))
 
 
+def canonical_title(kind: str, title: str | None) -> str:
+    """The one form of a batch title: an empty title becomes the next batch's, and
+    a title naming a year and number is rebuilt from kind, year and number, so
+    “2026年第四批” and “2026年第三批重大劳动保障违法案件” never sit side by side. A
+    title naming no number (a special batch) is kept as typed."""
+    title = (title or "").strip()
+    if not title:
+        return suggested_title(kind)
+    year, number = year_and_number_from_title(title)
+    if year and number:
+        return batch_title(kind, year, number)
+    return title
+
+
 def title_problem(kind: str, title: str) -> str | None:
     """Why a new batch may not take this title (第N批 is unique per kind and year)."""
     title = (title or "").strip()
@@ -154,7 +169,7 @@ def import_file(
     problem = schema_problem()
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem)
-    title = (title or "").strip() or suggested_title(kind)
+    title = canonical_title(kind, title)
     problem = title_problem(kind, title)
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem, problem_field="title")

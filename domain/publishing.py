@@ -31,7 +31,7 @@ from models import (
 )
 from models.batch import BATCH_STATUS_LABELS, KIND_CASES
 from models.common import NUMBER_HOLDING_STATUSES, utcnow
-from search_index import IndexBusy, IndexDamaged, sync
+from search_index import IndexBusy, IndexDamaged, follower, sync
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def next_batch_number(kind: str, year: int) -> int:
 
 def publish_batch(batch: Batch, *, published_by_id: int | None = None, published_on=None) -> None:
     """Make a batch and all its records public together (the caller commits, then
-    lets the search follow: ``update_search_index``)."""
+    lets the search follow: ``notify_search``)."""
     if batch.status not in ("draft", "submitted"):
         raise PublishingError("只有草稿或待审核的批次可以发布")
     model = record_model(batch.kind)
@@ -222,6 +222,13 @@ def enterprises_listed(codes: Iterable[str | None], *, exclude_batch_id: int | N
         ):
             found.setdefault(listing.credit_code, listing)
     return found
+
+
+def notify_search() -> None:
+    """After a commit in a web request: wake this process's search follower. The
+    request does no index work; every process (this one too) applies the change
+    log by itself within about a second (``search_index.follower``)."""
+    follower.wake()
 
 
 def update_search_index() -> None:

@@ -73,6 +73,18 @@ def prune_command() -> None:
     click.echo(f"已清理 {deleted} 条超过 {retention_days():g} 天的索引变更日志。")
 
 
+@search_group.command("follow")
+@click.option("--interval", type=float, default=None, help="秒（默认 GONGSHI_SEARCH_FOLLOW_INTERVAL）")
+def follow_command(interval: float | None) -> None:
+    """Follow the change log in the foreground (when web processes do not: GONGSHI_SEARCH_FOLLOW=0)."""
+    from flask import current_app
+
+    from search_index.follower import run_forever
+
+    click.echo("正在跟随搜索变更日志（Ctrl-C 结束）……", err=True)
+    run_forever(current_app._get_current_object(), interval)
+
+
 @search_group.command("check")
 def check_command() -> None:
     """Exit 0 only if the index agrees with the database."""

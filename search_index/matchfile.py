@@ -32,6 +32,7 @@ import contextlib
 import json
 import mmap
 import os
+import threading
 import zlib
 from collections.abc import Sequence
 from typing import Any
@@ -219,7 +220,9 @@ def _write(path: str, arrays: dict[str, np.ndarray | bytes], meta: dict[str, Any
     header = json.dumps({**meta, "arrays": layout}, ensure_ascii=False).encode("utf-8")
     start = (16 + len(header) + _ALIGN - 1) // _ALIGN * _ALIGN
     directory, base = os.path.split(path)
-    temporary = os.path.join(directory, f".{base}.{os.getpid()}.tmp")
+    # One name per thread: the follower thread (at commit) and a search (for a
+    # segment whose file is not there yet) may write the same file at once.
+    temporary = os.path.join(directory, f".{base}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(temporary, "wb") as out:
             out.write(MAGIC + start.to_bytes(8, "little") + header)

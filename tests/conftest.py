@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from app import create_app
 from domain import clock
 from extensions import db
+from search_index import follower
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 TEMPLATES_DIR = SHARED / "templates"
@@ -28,6 +29,14 @@ def example_file(name: str) -> Path:
     tests/fixtures/ (so a clone without shared/ still tests)."""
     shared = TEMPLATES_DIR / name
     return shared if shared.exists() else FIXTURES / name
+
+
+@pytest.fixture(autouse=True)
+def _no_search_follower_outlives_its_test():
+    """A web app started in a test (first request) runs a search follower thread:
+    stop them all when the test ends."""
+    yield
+    follower.stop_all()
 
 
 @pytest.fixture
@@ -47,6 +56,7 @@ def app(tmp_path, monkeypatch):
             db.drop_all()
         db.create_all()
         yield application
+        follower.stop(application)  # a test that started one leaves no thread running
         db.session.remove()
         if POSTGRES_URL:
             db.drop_all()

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 
+from domain.publishing import update_search_index
 from extensions import db
 from models import AuditEvent, Batch, Case, Listing, RecordRevision
 from tests import admin_support
@@ -56,7 +57,9 @@ def publish_through_review(client, data: bytes, filename: str, kind: str = "case
 
 
 def public_everywhere(client, record, name: str) -> dict[str, bool]:
-    """Where on the public site a record appears."""
+    """Where on the public site a record appears (once the search has followed
+    the change log, as every web process's follower does within a second)."""
+    update_search_index()
     kind = "cases" if isinstance(record, Case) else "listings"
     return {
         "page": client.get(f"/{kind}/{record.id}").status_code == 200,

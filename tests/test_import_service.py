@@ -100,7 +100,7 @@ def test_upload_and_cli_write_the_same_event(app, client, fast_hashing):
         assert response.status_code == 303, response.get_data(as_text=True)
     web = events("batch.upload")[-1]
     assert web.username == "editor1"
-    assert web.after == {"title": "2025年第二批", "kind": "cases", "records": 1, "file": "web.csv"}
+    assert web.after == {"title": "2025年第二批重大劳动保障违法案件", "kind": "cases", "records": 1, "file": "web.csv"}
 
 
 # --- never a 500, never a partial batch -----------------------------------------------

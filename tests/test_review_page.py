@@ -135,3 +135,17 @@ def test_the_expiry_window_is_a_domain_rule(client, staff, monkeypatch):
     assert "60天内届满" in home and "兰州五十日届满公司" in home
     listed = client.get("/admin/listings?state=expiring").get_data(as_text=True)
     assert "60天内届满" in listed and "兰州五十日届满公司" in listed
+
+
+@pytest.mark.parametrize(
+    "kind, typed, stored",
+    [
+        ("cases", "2026年第四批", "2026年第四批重大劳动保障违法案件"),
+        ("cases", " 2026年 第4批 重大违法案件 ", "2026年第四批重大劳动保障违法案件"),
+        ("listings", "2021年第二批", "2021年第二批拖欠农民工工资“黑名单”"),
+        ("listings", "2026年第十二批黑名单", "2026年第十二批拖欠农民工工资失信联合惩戒对象名单"),
+        ("cases", "2026年专项检查", "2026年专项检查"),
+    ],
+)
+def test_a_typed_title_is_rebuilt_from_kind_year_and_number(app, kind, typed, stored):
+    assert importing.canonical_title(kind, typed) == stored

@@ -11,7 +11,7 @@ from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm, campaign_tag_form
 from blueprints.admin.helpers import (
     batch_history,
-    commit_and_index,
+    commit_change,
     done,
     me,
     public_url,
@@ -263,7 +263,7 @@ def submit(batch_id: int):
         publishing.submit_batch(batch, me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("已提交审核，等待另一位审核人发布。", "admin.batch", batch_id=batch_id)
 
 
@@ -277,7 +277,7 @@ def send_back(batch_id: int):
         publishing.send_back(batch, form.comment.data or "", me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("已退回修改。", "admin.review")
 
 
@@ -289,7 +289,7 @@ def publish(batch_id: int):
         publishing.review_and_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"])
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done(f"已发布“{batch.title}”，公众现在可以看到。", "admin.batch", batch_id=batch_id)
 
 
@@ -303,7 +303,7 @@ def withdraw_batch(batch_id: int):
         publishing.withdraw_batch(batch, form.reason.data or "", me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("批次已撤回，其中的记录已停止公开。", "admin.batch", batch_id=batch_id)
 
 
@@ -315,5 +315,5 @@ def delete_batch(batch_id: int):
         publishing.delete_draft_batch(batch, me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.batch", batch_id=batch_id)
-    commit_and_index()
+    commit_change()
     return done("草稿批次已删除。", "admin.batches")

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from domain.importing import ImportSettings
-from domain.publishing import update_search_index
+from domain.publishing import notify_search
 from extensions import db
 from models import AuditEvent, User
 
@@ -43,11 +43,11 @@ def me() -> User:
     return current_user._get_current_object()
 
 
-def commit_and_index() -> None:
-    """Commit the change with its audit event and change-log entries, then let
-    the search index follow."""
+def commit_change() -> None:
+    """Commit the change with its audit event and change-log entries, then wake
+    the search follower: the request itself never waits for the index."""
     db.session.commit()
-    update_search_index()
+    notify_search()
 
 
 def refuse(message: str, endpoint: str, **values):

@@ -21,7 +21,7 @@ from blueprints.admin.forms import (
     record_form_class,
     record_initial,
 )
-from blueprints.admin.helpers import commit_and_index, done, history, me, public_url, refuse, settings, usernames
+from blueprints.admin.helpers import commit_change, done, history, me, public_url, refuse, settings, usernames
 from blueprints.common import choice_arg, page_args, paginate, render
 from domain import audit, clock, publishing, visibility
 from domain.publishing import PublishingError, record_model
@@ -126,7 +126,7 @@ def add_record(batch_id: int):
                 db.session.rollback()
                 general.append(str(problem))
             else:
-                commit_and_index()
+                commit_change()
                 return done("已添加记录。", "admin.record", kind=batch.kind, record_id=record.id)
         return _form_page(batch.kind, form, batch=batch, mode="add", general=general, status=422)
     return _form_page(batch.kind, form, batch=batch, mode="add")
@@ -150,7 +150,7 @@ def edit_record(kind: str, record_id: int):
                 db.session.rollback()
                 general.append(str(problem))
             else:
-                commit_and_index()
+                commit_change()
                 return done("已保存修改。", "admin.record", kind=kind, record_id=record_id)
         return _form_page(kind, form, record=record, mode="edit", general=general, status=422)
     return _form_page(kind, form, record=record, mode="edit")
@@ -172,7 +172,7 @@ def correct_record(kind: str, record_id: int):
                 db.session.rollback()
                 general.append(str(problem))
             else:
-                commit_and_index()
+                commit_change()
                 return done("已更正，公开页面显示新内容和更正说明。", "admin.record", kind=kind, record_id=record_id)
         return _form_page(kind, form, record=record, mode="correct", general=general, status=422)
     return _form_page(kind, form, record=record, mode="correct")
@@ -187,7 +187,7 @@ def delete_record(kind: str, record_id: int):
         publishing.delete_draft_record(record, me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.record", kind=kind, record_id=record_id)
-    commit_and_index()
+    commit_change()
     return done("已从草稿中删除该记录。", "admin.batch", batch_id=batch_id)
 
 
@@ -201,7 +201,7 @@ def withdraw_record(kind: str, record_id: int):
         publishing.withdraw_record(record, form.reason.data or "", me())
     except PublishingError as problem:
         return refuse(str(problem), "admin.record", kind=kind, record_id=record_id)
-    commit_and_index()
+    commit_change()
     return done("已撤回，该记录的公开链接将显示撤回说明。", "admin.record", kind=kind, record_id=record_id)
 
 
@@ -212,7 +212,7 @@ def _listing_action(record_id: int, form, action) -> object:
         action(listing, form)
     except PublishingError as problem:
         return refuse(str(problem), "admin.record", kind="listings", record_id=record_id)
-    commit_and_index()
+    commit_change()
     return None
 
 
