@@ -142,6 +142,11 @@ def _check_archive(data: bytes, limits: Limits) -> None:
                     raise SpreadsheetError(_too_many_rows(None, limits) + "（空行也算在内，请删除多余的空行）")
 
 
+# What reading a part of a damaged archive can raise: zipfile also answers a
+# corrupt header offset with ValueError ("negative seek value").
+_DAMAGED_ARCHIVE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError, ValueError)
+
+
 def _first_sheet_name(archive: zipfile.ZipFile, limits: Limits) -> str | None:
     """The part of the workbook's first sheet (the one imported), from workbook.xml
     and its relationships; both are small (checked against the part limit first)."""
@@ -155,7 +160,7 @@ def _first_sheet_name(archive: zipfile.ZipFile, limits: Limits) -> str | None:
     try:
         sheet = _SHEET_REF.search(archive.read(workbook))
         relationships = archive.read(rels)
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
+    except _DAMAGED_ARCHIVE:
         raise SpreadsheetError(_BROKEN) from None
     if not sheet:
         return None
@@ -187,7 +192,9 @@ def _scan_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[bytes, 
                 # A match ending inside the tail was counted with the previous chunk.
                 rows += sum(1 for match in _ROW_TAG.finditer(window) if match.end() > len(tail))
                 tail = window[-32:]
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, RuntimeError):
+    except SpreadsheetError:
+        raise  # a ValueError too, but already the message to show
+    except _DAMAGED_ARCHIVE:
         raise SpreadsheetError(_BROKEN) from None
     return first, rows
 

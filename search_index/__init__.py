@@ -5,6 +5,9 @@ The seam the rest of the site uses:
 - ``sync()`` — bring this machine's index up to date with the search change
   log (``changelog``: entries appended in the same transaction as each change,
   never consumed, so every index follows them by sequence);
+- ``follower`` — the thread in every web process that applies the log (and
+  ``flask search follow``, the same loop as a process of its own); staff
+  requests only commit and wake it;
 - ``reindex(progress)`` — rebuild from the database into a fresh directory,
   replay what arrived meanwhile and swap it in atomically;
 - ``check()`` — does the index agree with the log and the database?

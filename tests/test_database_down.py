@@ -44,7 +44,9 @@ def test_the_api_answers_503_in_json(down):
         assert response.get_json()["error"]["status"] == 503
 
 
-@pytest.mark.parametrize("path", ["/static/css/site.css", "/static/vendor/htmx-2.0.11.min.js", "/static/errors/503.html"])
+@pytest.mark.parametrize(
+    "path", ["/static/css/site.css", "/static/vendor/htmx-2.0.11.min.js", "/static/errors/503.html"]
+)
 def test_static_files_are_still_served(down, path):
     with down.get(path) as response:
         assert response.status_code == 200, path
