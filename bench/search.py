@@ -260,8 +260,9 @@ def free_port() -> int:
 class Server:
     """gunicorn with 2 sync workers on a free port."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, *, search: bool = True):
         self.port = free_port()
+        env = env_for(directory, web=search)  # without search: no follower opening the index
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -278,7 +279,7 @@ class Server:
                 "app:create_app()",
             ],
             cwd=ROOT,
-            env=env_for(directory, web=True),
+            env=env,
             start_new_session=True,
         )
         deadline = time.monotonic() + 120
@@ -313,6 +314,29 @@ class Server:
 
     def uss_mb(self) -> dict[int, float]:
         return {w.pid: w.memory_full_info().uss / 1e6 for w in self.workers()}
+
+    def anonymous_mb(self) -> dict[int, float]:
+        """Each worker's anonymous memory (heap, not file pages): the part of
+        its memory that is not pages of files (such as the match files)."""
+        out = {}
+        for w in self.workers():
+            with open(f"/proc/{w.pid}/smaps_rollup", encoding="ascii") as rollup:
+                for line in rollup:
+                    if line.startswith("Anonymous:"):
+                        out[w.pid] = int(line.split()[1]) / 1e3
+        return out
+
+    def serve_pages(self, path: str = "/about", rounds: int = 5) -> None:
+        """Let every worker serve ``path`` (concurrent requests, until each
+        worker's CPU time shows it served some): the app's own memory."""
+        for _ in range(rounds):
+            before = {w.pid: sum(w.cpu_times()[:2]) for w in self.workers()}
+            with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+                list(pool.map(lambda _: self.get(path), range(10 * CLIENTS)))
+            after = {w.pid: sum(w.cpu_times()[:2]) for w in self.workers()}
+            if all(after[pid] - before.get(pid, after[pid]) >= 0.05 for pid in after):
+                return
+        raise RuntimeError(f"not every worker served {path}")
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -667,15 +691,24 @@ def main() -> None:
             "cpu_ms": cpu_ms,
         }
 
+    # The app without search: workers that never open the index (no follower)
+    # and serve a page without search.
+    server = Server(directory, search=False)
+    try:
+        server.serve_pages()
+        report["uss_base"] = sorted(server.uss_mb().values())
+        report["anon_base"] = sorted(server.anonymous_mb().values())
+    finally:
+        server.stop()
     # Fresh workers for each cold run: their first queries open the index.
     server = Server(directory)
     try:
-        for _ in range(20):  # both workers serve a page without search: the app's own memory
-            server.get("/about")
-        report["uss_base"] = server.uss_mb()
+        server.serve_pages()
+        report["uss_start"] = server.uss_mb()
         measure(server, "cold-api")
         measure(server, "warm-api")
         report["uss_after"] = server.uss_mb()
+        report["anon_after"] = server.anonymous_mb()
         log("publishing a batch of 1,000 records with the staff area's publish button …")
         report["batch_load_before"] = load()
         published = publish_over_http(server, app)
@@ -685,6 +718,7 @@ def main() -> None:
         )
         report["batch_load"] = load()
         report["uss_after_batch"] = server.uss_mb()
+        report["anon_after_batch"] = server.anonymous_mb()
     finally:
         server.stop()
     server = Server(directory)
@@ -711,13 +745,27 @@ def main() -> None:
     lines.append(
         f"- a fresh process opens the index in {min(opens) * 1000:.0f}–{max(opens) * 1000:.0f} ms (3 tries; load {report['open_load']})"
     )
-    base, after, batch = report["uss_base"], report["uss_after"], report["uss_after_batch"]
+    base, start = report["uss_base"], report["uss_start"]
+    after, batch = report["uss_after"], report["uss_after_batch"]
+    app_only = max(base)
     lines.append(
-        "- worker private memory (USS): "
+        f"- worker private memory (USS): the app without search (workers with no follower, after `/about` only) "
+        f"{' / '.join(f'{m:.0f}' for m in base)} MB; with search, beyond the larger of these: "
         + "; ".join(
-            f"pid {pid}: {base.get(pid, 0):.0f} MB without search → {after.get(pid, 0):.0f} MB after the queries "
-            f"(+{after.get(pid, 0) - base.get(pid, 0):.0f} MB) → {batch.get(pid, 0):.0f} MB after the new batch"
+            f"pid {pid}: +{start.get(pid, 0) - app_only:.0f} MB after `/about` (its follower has opened the index) → "
+            f"+{after.get(pid, 0) - app_only:.0f} MB after the queries → +{batch.get(pid, 0) - app_only:.0f} MB "
+            f"after the new batch ({batch.get(pid, 0):.0f} MB)"
             for pid in sorted(after)
+        )
+    )
+    anon_base, anon_after, anon_batch = report["anon_base"], report["anon_after"], report["anon_after_batch"]
+    lines.append(
+        f"- anonymous memory (heap; no file pages): {' / '.join(f'{m:.0f}' for m in anon_base)} MB without "
+        "search; "
+        + "; ".join(
+            f"pid {pid}: +{anon_after.get(pid, 0) - max(anon_base):.0f} MB after the queries → "
+            f"+{anon_batch.get(pid, 0) - max(anon_base):.0f} MB after the new batch"
+            for pid in sorted(anon_after)
         )
     )
     per_worker = ", ".join(f"pid {pid} {seconds:.2f} s" for pid, seconds in sorted(report["batch_per_worker"].items()))
