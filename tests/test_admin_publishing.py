@@ -169,7 +169,13 @@ def test_a_50_mb_upload_is_refused_with_413_and_stores_nothing(client, staff):
     builder = EnvironBuilder(
         path="/admin/batches/upload",
         method="POST",
-        data={"csrf_token": token(client), "kind": "cases", "year": "2026", "number": "1", "file": (io.BytesIO(big), "big.csv")},
+        data={
+            "csrf_token": token(client),
+            "kind": "cases",
+            "year": "2026",
+            "number": "1",
+            "file": (io.BytesIO(big), "big.csv"),
+        },
     )
     environ = builder.get_environ()
     builder.close()

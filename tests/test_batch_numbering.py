@@ -40,7 +40,8 @@ def upload(client, *, kind="cases", year="2025", number="1", rows=None):
 
 def test_the_suggestion_is_the_next_free_number_per_kind_and_year(client, editor):
     load("cases", [case_row()], title="2025年第一批")
-    load("cases", [case_row(文书编号="兰劳监〔2025〕2号")], title="2025年第二批", publish=False)  # a draft holds its number
+    # a draft holds its number too
+    load("cases", [case_row(文书编号="兰劳监〔2025〕2号")], title="2025年第二批", publish=False)
     load("listings", [listing_row()], title="2025年第一批")
     login(client, "editor")
     for query, number in (

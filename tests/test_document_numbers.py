@@ -32,7 +32,12 @@ def staff(app, fast_hashing):
 
 
 def upload(client, rows, *, kind="cases", year=2026, number=1):
-    data = {"kind": kind, "year": str(year), "number": str(number), "file": (io.BytesIO(to_csv(kind, rows)), "batch.csv")}
+    data = {
+        "kind": kind,
+        "year": str(year),
+        "number": str(number),
+        "file": (io.BytesIO(to_csv(kind, rows)), "batch.csv"),
+    }
     return post(client, "/admin/batches/upload", data)
 
 
