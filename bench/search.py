@@ -315,6 +315,17 @@ class Server:
     def uss_mb(self) -> dict[int, float]:
         return {w.pid: w.memory_full_info().uss / 1e6 for w in self.workers()}
 
+    def anonymous_mb(self) -> dict[int, float]:
+        """Each worker's anonymous memory (heap, not file pages): the part of
+        its memory that is not pages of files (such as the match files)."""
+        out = {}
+        for w in self.workers():
+            with open(f"/proc/{w.pid}/smaps_rollup", encoding="ascii") as rollup:
+                for line in rollup:
+                    if line.startswith("Anonymous:"):
+                        out[w.pid] = int(line.split()[1]) / 1e3
+        return out
+
     def serve_pages(self, path: str = "/about", rounds: int = 5) -> None:
         """Let every worker serve ``path`` (concurrent requests, until each
         worker's CPU time shows it served some): the app's own memory."""
@@ -686,6 +697,7 @@ def main() -> None:
     try:
         server.serve_pages()
         report["uss_base"] = sorted(server.uss_mb().values())
+        report["anon_base"] = sorted(server.anonymous_mb().values())
     finally:
         server.stop()
     # Fresh workers for each cold run: their first queries open the index.
@@ -696,6 +708,7 @@ def main() -> None:
         measure(server, "cold-api")
         measure(server, "warm-api")
         report["uss_after"] = server.uss_mb()
+        report["anon_after"] = server.anonymous_mb()
         log("publishing a batch of 1,000 records with the staff area's publish button …")
         report["batch_load_before"] = load()
         published = publish_over_http(server, app)
@@ -705,6 +718,7 @@ def main() -> None:
         )
         report["batch_load"] = load()
         report["uss_after_batch"] = server.uss_mb()
+        report["anon_after_batch"] = server.anonymous_mb()
     finally:
         server.stop()
     server = Server(directory)
@@ -742,6 +756,16 @@ def main() -> None:
             f"+{after.get(pid, 0) - app_only:.0f} MB after the queries → +{batch.get(pid, 0) - app_only:.0f} MB "
             f"after the new batch ({batch.get(pid, 0):.0f} MB)"
             for pid in sorted(after)
+        )
+    )
+    anon_base, anon_after, anon_batch = report["anon_base"], report["anon_after"], report["anon_after_batch"]
+    lines.append(
+        f"- anonymous memory (heap; no file pages): {' / '.join(f'{m:.0f}' for m in anon_base)} MB without "
+        "search; "
+        + "; ".join(
+            f"pid {pid}: +{anon_after.get(pid, 0) - max(anon_base):.0f} MB after the queries → "
+            f"+{anon_batch.get(pid, 0) - max(anon_base):.0f} MB after the new batch"
+            for pid in sorted(anon_after)
         )
     )
     per_worker = ", ".join(f"pid {pid} {seconds:.2f} s" for pid, seconds in sorted(report["batch_per_worker"].items()))

@@ -160,6 +160,7 @@ def index():
                         "district": "区县",
                         "year": "年份",
                         "type": "违法类型",
+                        "campaign": "专项行动编号",
                         "sort": "不填：按匹配位置（名称、人员、文号或代码、事实），同档新的在前；"
                         + "|".join(key for key in SORTS if key),
                     },

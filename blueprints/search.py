@@ -15,7 +15,7 @@ from blueprints.common import Page, choice_arg, download, int_arg, is_htmx, page
 from blueprints.errors import error_response
 from blueprints.highlight import docno_matches, highlight, highlight_whole, snippet
 from blueprints.public_data import public_urls
-from domain import feeds, serializers
+from domain import campaigns, feeds, serializers
 from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
 from models import Case, Listing
@@ -52,6 +52,7 @@ def _filters() -> Filters:
         district=district,
         year=int_arg("year", minimum=1949, maximum=2200, label="年份"),
         vtype=choice_arg("type", VIOLATION_TYPES, label="违法类型"),
+        campaign=int_arg("campaign", minimum=1, maximum=2**31 - 1, label="专项行动"),
     )
 
 
@@ -109,7 +110,8 @@ def _every_record(first: Outcome) -> Iterator[Case | Listing]:
 
 
 def _filter_words(filters: Filters) -> list[tuple[str, str]]:
-    """The active filters as (parameter, words): 失信名单, 城关区, 2026年, a 违法类型."""
+    """The active filters as (parameter, words): 失信名单, 城关区, 2026年, a 违法类型,
+    专项行动：<its name>."""
     words = []
     if filters.kind:
         words.append(("kind", KIND_LABELS[filters.kind]))
@@ -119,6 +121,9 @@ def _filter_words(filters: Filters) -> list[tuple[str, str]]:
         words.append(("year", f"{filters.year}年"))
     if filters.vtype:
         words.append(("type", filters.vtype))
+    if filters.campaign:
+        found = campaigns.get(filters.campaign)
+        words.append(("campaign", f"专项行动：{found.name}" if found else f"专项行动 {filters.campaign}"))
     return words
 
 

@@ -3,7 +3,9 @@ campaign is a filter of the public lists and has its own statistics page.
 
 A case belongs to its own campaign if it has one, else to its batch's; a listing
 to its batch's. ``case_clause`` and ``listing_clause`` say so in SQL, for every
-list, download and statistic. Every change is audited."""
+list, download and statistic. Every change is audited, and a re-tagging appends
+search change-log entries for the records it moves (search facets by campaign),
+in the same transaction, like a correction."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 
 from domain import audit
+from domain.publishing import enqueue_batch, enqueue_record
 from extensions import db
 from models import Batch, Campaign, Case, Listing, User
 
@@ -92,6 +95,7 @@ def tag_batch(batch: Batch, campaign: Campaign | None, user: User | None) -> Non
         return
     before = {"campaign": _name(batch.campaign_id)}
     batch.campaign_id = new_id
+    enqueue_batch(batch)
     audit.record(
         "batch.campaign",
         batch,
@@ -109,6 +113,7 @@ def tag_case(case: Case, campaign: Campaign | None, user: User | None) -> None:
         return
     before = {"campaign": _name(case.campaign_id)}
     case.campaign_id = new_id
+    enqueue_record(case)
     audit.record(
         "case.campaign",
         case,

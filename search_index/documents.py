@@ -1,5 +1,9 @@
 """Search documents built from the database in bulk: one query per chunk of
-records (plus one for a chunk's responsible persons), never one per record."""
+records (plus one for a chunk's responsible persons), never one per record.
+
+A document carries its record's special campaign (专项行动) as
+``domain.campaigns`` defines it: a case's own tag, else its batch's; a
+listing's batch's. Re-tagging appends change-log entries like a correction."""
 
 from __future__ import annotations
 
@@ -8,11 +12,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
 from domain.validation import normalize_credit_code
 from extensions import db
-from models import Case, Listing, ListingPerson
+from models import Batch, Case, Listing, ListingPerson
 from search_index.analysis import core_name, docno_key, fold
 
 CASE = "case"
@@ -36,6 +40,7 @@ _CASE_COLUMNS = (
     Case.decided_on,
     Case.amount_involved,
     Case.revision,
+    func.coalesce(Case.campaign_id, Batch.campaign_id).label("campaign"),
 )
 _LISTING_COLUMNS = (
     Listing.id,
@@ -54,6 +59,7 @@ _LISTING_COLUMNS = (
     Listing.expires_on,
     Listing.amount_owed,
     Listing.revision,
+    Batch.campaign_id.label("campaign"),
 )
 
 
@@ -97,7 +103,15 @@ ROW_FIELDS = (
     "year",
     "types",
     "batch",
+    "campaign",  # the campaign's id, 0 for none
 )
+
+
+def _select(kind: str) -> Select:
+    """The columns of a kind's documents, with the batch (for its campaign)."""
+    model = Case if kind == CASE else Listing
+    columns = _CASE_COLUMNS if kind == CASE else _LISTING_COLUMNS
+    return select(*columns).join(Batch, Batch.id == model.batch_id)
 
 
 def key_of(kind: str, record_id: int) -> str:
@@ -134,6 +148,7 @@ def _document(
     day,
     amount,
     revision: int,
+    campaign: int | None,
     listed_on=None,
     expires_on=None,
     rules: NameRules,
@@ -166,6 +181,7 @@ def _document(
             int(year or 0),
             tuple(types),
             batch_id,
+            int(campaign or 0),
         ),
     }
 
@@ -188,6 +204,7 @@ def case_documents(rows: Iterable[Any], rules: NameRules) -> Iterator[dict[str, 
             day=r.decided_on,
             amount=r.amount_involved,
             revision=r.revision,
+            campaign=r.campaign,
             rules=rules,
         )
 
@@ -220,6 +237,7 @@ def listing_documents(rows: Sequence[Any], rules: NameRules) -> Iterator[dict[st
             day=r.listed_on,
             amount=r.amount_owed,
             revision=r.revision,
+            campaign=r.campaign,
             listed_on=r.listed_on,
             expires_on=r.expires_on,
             rules=rules,
@@ -236,8 +254,7 @@ def load_documents(kind: str, ids: Sequence[int], rules: NameRules) -> tuple[lis
     """Documents for the indexable records among ``ids`` and the ids that must
     not be in the index (not public, or gone from the database)."""
     model = Case if kind == CASE else Listing
-    columns = _CASE_COLUMNS if kind == CASE else _LISTING_COLUMNS
-    rows = db.session.execute(select(*columns).where(model.id.in_(ids))).all()
+    rows = db.session.execute(_select(kind).where(model.id.in_(ids))).all()
     public = [r for r in rows if is_indexable(kind, r.status)]
     builder = case_documents if kind == CASE else listing_documents
     documents = list(builder(public, rules))
@@ -248,12 +265,11 @@ def iter_all_documents(kind: str, rules: NameRules, chunk: int = 2000) -> Iterat
     """Every indexable record of a kind, by id ranges (keyset pagination keeps
     each query cheap at a million rows)."""
     model = Case if kind == CASE else Listing
-    columns = _CASE_COLUMNS if kind == CASE else _LISTING_COLUMNS
     builder = case_documents if kind == CASE else listing_documents
     last = 0
     while True:
         rows = db.session.execute(
-            select(*columns).where(model.id > last, model.status == "published").order_by(model.id).limit(chunk)
+            _select(kind).where(model.id > last, model.status == "published").order_by(model.id).limit(chunk)
         ).all()
         if not rows:
             return

@@ -11,7 +11,8 @@ Layout: an 8-byte magic and length, a JSON header naming each array (dtype,
 offset, length), then the arrays, 64-byte aligned:
 
 - per document: kind, record id, date, listed/expiry dates, amount, facet
-  combination number, where the name without its legal form ends and where
+  combination number (the header lists the combinations: kind, district, year,
+  violation types, campaign id or 0), where the name without its legal form ends and where
   the name without its place prefix starts (byte offsets in the name);
 - per text field (name, people, docno, code, text): the folded texts as UTF-8,
   each followed by a NUL, with their start offsets; and an occurrence index:
@@ -42,7 +43,7 @@ import numpy as np
 from search_index.analysis import pinyin_terms
 
 MAGIC = b"GSMATCH1"
-VERSION = 1
+VERSION = 2  # 2: the campaign in the facet combination
 TEXT_FIELDS = ("name", "people", "docno", "code", "text")
 PINYIN = "pinyin"
 CHUNK = 20_000  # documents per step of the builder
@@ -153,7 +154,7 @@ class MatchBuilder:
             else:
                 core_end.append(-1)
                 short_start.append(0)
-            key = (kind, row[12], row[13], tuple(row[14]))
+            key = (kind, row[12], row[13], tuple(row[14]), row[16])
             combo.append(self.combos.setdefault(key, len(self.combos)))
             for term in set(pinyin_terms(row[2])):
                 pinyin_keys.append(pinyin_key(term))
@@ -203,7 +204,7 @@ class MatchBuilder:
         arrays["order.amount"] = np.lexsort((-ids, -day, -np.nan_to_num(amount, nan=0.0), np.isnan(amount))).astype(
             np.uint32
         )
-        combos = [[k, d, y, list(t)] for (k, d, y, t), _ in sorted(self.combos.items(), key=lambda item: item[1])]
+        combos = [[k, d, y, list(t), c] for (k, d, y, t, c), _ in sorted(self.combos.items(), key=lambda item: item[1])]
         _write(path, arrays, {"version": VERSION, "size": self.count, "combos": combos})
 
 
@@ -251,7 +252,7 @@ class MatchFile:
         end = self.map.find(b"\x00", 16, start)
         meta = json.loads(bytes(self.map[16 : start if end < 0 else end]).rstrip(b"\x00 ").decode("utf-8"))
         self.size: int = meta["size"]
-        self.combos: list[tuple] = [(k, d, y, tuple(t)) for k, d, y, t in meta["combos"]]
+        self.combos: list[tuple] = [(k, d, y, tuple(t), c) for k, d, y, t, c in meta["combos"]]
         self._layout = meta["arrays"]
         self._arrays = {
             name: np.frombuffer(self.map, dtype=np.dtype(dtype), count=count, offset=start + offset)

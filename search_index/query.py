@@ -37,7 +37,7 @@ from domain import clock
 from domain.visibility import case_is_public_clause, is_record_public, listing_is_public_clause
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
-from models import Case, Listing, SearchChange
+from models import Campaign, Case, Listing, SearchChange
 from search_index.analysis import char_pinyin, pinyin_terms
 from search_index.changelog import pending_clause, read_entries
 from search_index.documents import CASE, LISTING
@@ -80,9 +80,10 @@ class Filters:
     district: str | None = None
     year: int | None = None
     vtype: str | None = None
+    campaign: int | None = None  # a special campaign's (专项行动) id
 
     def any(self) -> bool:
-        return any(v is not None for v in (self.kind, self.district, self.year, self.vtype))
+        return any(v is not None for v in (self.kind, self.district, self.year, self.vtype, self.campaign))
 
 
 @dataclass
@@ -198,14 +199,20 @@ def _matches(snap: Snapshot, query: ParsedQuery, visible: np.ndarray) -> tuple[n
 # --- filters and facets ---------------------------------------------------------------
 
 # The facet dimensions, in the order of a facet combination (matchfile: kind,
-# district, year, types): (filter attribute, skip name, several values per record).
+# district, year, types, campaign): (filter attribute, skip name, several values per record).
 # A new facet is one more entry here, in the combination and in Filters.
-FACETS = (("kind", "kind", False), ("district", "district", False), ("year", "year", False), ("vtype", "type", True))
+FACETS = (
+    ("kind", "kind", False),
+    ("district", "district", False),
+    ("year", "year", False),
+    ("vtype", "type", True),
+    ("campaign", "campaign", False),
+)
 
 
 def _filter_values(filters: Filters) -> tuple:
     kind = None if filters.kind is None else (1 if filters.kind == LISTING else 0)
-    return (kind, filters.district, filters.year, filters.vtype)
+    return (kind, filters.district, filters.year, filters.vtype, filters.campaign)
 
 
 def _allowed(snap: Snapshot, filters: Filters, skip: str | None = None) -> np.ndarray:
@@ -259,7 +266,7 @@ def _facets(
         sums = np.bincount(value_index, weights=weights, minlength=len(values)) if len(values) else []
         tallies[name] = Counter({value: int(total) for value, total in zip(values, sums, strict=True) if total})
     kinds = Counter({(LISTING if k else CASE): n for k, n in tallies["kind"].items()})
-    by_district, by_year, by_type = tallies["district"], tallies["year"], tallies["type"]
+    by_district, by_year, by_type, by_campaign = (tallies[n] for n in ("district", "year", "type", "campaign"))
     district_order = list(districts) + sorted(d for d in by_district if d not in districts)
     type_order = list(VIOLATION_TYPES) + sorted(t for t in by_type if t not in VIOLATION_TYPES)
     return {
@@ -277,7 +284,30 @@ def _facets(
         "type": [
             FacetValue(t, t, by_type[t], filters.vtype == t) for t in type_order if by_type[t] or filters.vtype == t
         ],
+        # Labelled with the campaigns' names by ``_name_campaigns`` (a name may change, the index keeps ids).
+        "campaign": [
+            FacetValue(str(c), "", by_campaign[c], filters.campaign == c)
+            for c in sorted(by_campaign, reverse=True)
+            if c and (by_campaign[c] or filters.campaign == c)
+        ],
     }
+
+
+def _name_campaigns(facets: dict[str, list[FacetValue]], filters: Filters) -> dict[str, list[FacetValue]]:
+    """The campaign facet with the campaigns' names, newest campaign first; the
+    selected one is kept even with no match. A copy: ``facets`` may be shared."""
+    values = {value.value: value for value in facets.get("campaign", [])}
+    if filters.campaign is not None:
+        values.setdefault(str(filters.campaign), FacetValue(str(filters.campaign), "", 0, True))
+    if not values:
+        return facets
+    named = db.session.execute(
+        select(Campaign.id, Campaign.name)
+        .where(Campaign.id.in_([int(v) for v in values]))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    ).all()
+    campaign = [FacetValue(str(cid), name, values[str(cid)].count, values[str(cid)].selected) for cid, name in named]
+    return {**facets, "campaign": campaign}
 
 
 # --- ordering -------------------------------------------------------------------------
@@ -407,7 +437,7 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     elif query.mode == "empty":
         matched = visible
         counts = _visible_counts(snap, today)
-        key = (today, filters.kind, filters.district, filters.year, filters.vtype, tuple(districts))
+        key = (today, _filter_values(filters), tuple(districts))
         browse = snap.memo.setdefault("browse_facets", {})  # the same for everyone until the index or day changes
         if key not in browse:
             if len(browse) > 2000:
@@ -454,6 +484,7 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
         )
         for d, tier in chosen
     ]
+    outcome.facets = _name_campaigns(outcome.facets, filters)
     _attach_records(outcome, today)
 
 

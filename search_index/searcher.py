@@ -167,7 +167,7 @@ class Snapshot:
             parts.append(translate[segment.file["combo"]] if len(translate) else segment.file["combo"])
         self.combo_np = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
         self.combo = self.combo_np
-        self.combos = list(numbers)  # number → (kind, district, year, types)
+        self.combos = list(numbers)  # number → (kind, district, year, types, campaign)
         self.live_mask = np.ones(self.size, dtype=bool)
         for segment in segments:
             if segment.deleted:

@@ -116,9 +116,10 @@ def test_a_file_round_trips_rows_and_orders(tmp_path):
             2025,
             ("其他",),
             1,
+            0,
         ),
-        (8, "兰州乙有限公司", "兰州乙", "乙", "李某 赵某", "", "", "事实", 300, 0, 0, None, "城关区", 2025, (), 1),
-        (9, "ＡＢ公司", "ＡＢ", "ＡＢ", "", "", "", "", 200, 150, 1245, 9.5, "七里河区", 2024, (), 2),
+        (8, "兰州乙有限公司", "兰州乙", "乙", "李某 赵某", "", "", "事实", 300, 0, 0, None, "城关区", 2025, (), 1, 0),
+        (9, "ＡＢ公司", "ＡＢ", "ＡＢ", "", "", "", "", 200, 150, 1245, 9.5, "七里河区", 2024, (), 2, 3),
     ]
     for kind, row in zip((0, 0, 1), rows, strict=True):
         builder.add(kind, row)
@@ -131,7 +132,7 @@ def test_a_file_round_trips_rows_and_orders(tmp_path):
     assert file["order.date"].tolist() == [1, 2, 0]  # newest first
     assert file["order.amount"].tolist() == [2, 0, 1]  # high to low, unknown last
     assert np.isnan(file["amount"][1])
-    assert file.combos[file["combo"][2]] == (1, "七里河区", 2024, ())
+    assert file.combos[file["combo"][2]] == (1, "七里河区", 2024, (), 3)  # the campaign last
 
 
 def test_records_are_found_by_kind_and_id_for_masking(app):

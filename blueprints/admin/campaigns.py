@@ -8,7 +8,7 @@ from flask import abort, render_template, request
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.batches import STAFF, get_batch
 from blueprints.admin.forms import CampaignForm, campaign_tag_form
-from blueprints.admin.helpers import done, history, me, refuse
+from blueprints.admin.helpers import commit_change, done, history, me, refuse
 from domain import audit, campaigns
 from extensions import db
 from models import Case
@@ -84,7 +84,7 @@ def tag_batch(batch_id: int):
     if not valid:
         return refuse("请选择一项专项行动。", "admin.batch", batch_id=batch_id)
     campaigns.tag_batch(batch, campaign, me())
-    db.session.commit()
+    commit_change()  # the batch's records carry the campaign in search
     return done("已保存批次所属的专项行动。", "admin.batch", batch_id=batch_id)
 
 
@@ -96,5 +96,5 @@ def tag_case(record_id: int):
     if not valid:
         return refuse("请选择一项专项行动。", "admin.record", kind="cases", record_id=record_id)
     campaigns.tag_case(case, campaign, me())
-    db.session.commit()
+    commit_change()
     return done("已保存案件所属的专项行动。", "admin.record", kind="cases", record_id=record_id)
