@@ -58,7 +58,9 @@ def sample_data_command(case_count: int | None, listing_count: int | None, seed:
 @click.option(
     "--kind", type=click.Choice(["cases", "listings"]), required=True, help="cases：重大违法案件；listings：失信名单"
 )
-@click.option("--title", required=True, help="批次标题，如“2020年第四批”")
+@click.option(
+    "--title", required=True, help="批次标题，须写明年份和第几批，如“2020年第四批”；正式标题按类别、年份和批次号生成"
+)
 @click.option("--publish", is_flag=True, help="导入后立即发布")
 def import_command(file: str, kind: str, title: str, publish: bool) -> None:
     """Import a CSV or XLSX file in the template of the brief, all or nothing."""

@@ -60,7 +60,6 @@ __all__ = [
     "RowError",
     "amount_text",
     "batch_title",
-    "canonical_title",
     "check_file",
     "check_header",
     "import_file",
@@ -85,8 +84,6 @@ class Actor:
         return self.user.id if self.user is not None else None
 
 
-TITLE_MAX_LENGTH = Batch.__table__.c.title.type.length
-
 CLI = Actor(name=audit.CLI_ACTOR)
 SAMPLE_DATA = Actor(name=audit.SAMPLE_DATA_ACTOR)
 
@@ -99,6 +96,8 @@ class ImportResult:
     # as a sentence for staff; the report holds the row-by-row problems.
     problem: str | None = None
     problem_field: str | None = None
+    # The batch the problem is about (one already holding the batch number).
+    problem_batch: Batch | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,40 +115,81 @@ def schema_problem() -> str | None:
     return None
 
 
+FIRST_YEAR = 2000
+MAX_NUMBER = 99
+
+
+class NumberingError(Exception):
+    """Why a new batch cannot take a year and number; ``batch`` is the batch that
+    already holds them, when that is the reason."""
+
+    def __init__(self, message: str, batch: Batch | None = None):
+        super().__init__(message)
+        self.batch = batch
+
+
+def last_year() -> int:
+    """The latest year a batch may carry (next year's first batch may be prepared)."""
+    return clock.today().year + 1
+
+
+def suggested_number(kind: str, year: int | None = None) -> int:
+    """The next free batch number of a kind and year (what the upload page fills in)."""
+    return next_free_number(kind, year or clock.today().year)
+
+
 def suggested_title(kind: str, year: int | None = None) -> str:
-    """The title of the next batch of a kind, built from kind, year and number
-    (what the upload page proposes and uses when the title is left empty)."""
+    """The title of the next batch of a kind, built from kind, year and number."""
     year = year or clock.today().year
     return batch_title(kind, year, next_free_number(kind, year))
 
 
-def canonical_title(kind: str, title: str | None) -> str:
-    """The one form of a batch title: an empty title becomes the next batch's, and
-    a title naming a year and number is rebuilt from kind, year and number, so
-    “2026年第四批” and “2026年第三批重大劳动保障违法案件” never sit side by side. A
-    title naming no number (a special batch) is kept as typed."""
-    title = (title or "").strip()
-    if not title:
-        return suggested_title(kind)
-    year, number = year_and_number_from_title(title)
-    if year and number:
-        return batch_title(kind, year, number)
-    return title
+def check_numbering(kind: str, year: int, number: int) -> None:
+    """Refuse a year or number out of range, or a number another batch of this kind
+    and year already holds (NumberingError naming that batch)."""
+    if not FIRST_YEAR <= year <= last_year():
+        raise NumberingError(f"年份应在{FIRST_YEAR}到{last_year()}之间")
+    if not 1 <= number <= MAX_NUMBER:
+        raise NumberingError(f"批次号应在1到{MAX_NUMBER}之间")
+    holder = publishing.batch_numbered(kind, year, number)
+    if holder is not None:
+        raise NumberingError(
+            f"{year}年第{number}批已由批次“{holder.title}”（{holder.status_label}）使用，"
+            f"下一个未用的批次号是第{next_free_number(kind, year)}批",
+            holder,
+        )
 
 
-def title_problem(kind: str, title: str) -> str | None:
-    """Why a new batch may not take this title (第N批 is unique per kind and year)."""
-    title = (title or "").strip()
-    if not title:
-        return "批次标题不能为空"
-    if len(title) > TITLE_MAX_LENGTH:
-        return f"批次标题过长（最多{TITLE_MAX_LENGTH}个字）"
+def numbering_from_title(title: str) -> tuple[int, int]:
+    """Year and number read from a typed title (the command line's ``--title``):
+    “2026年第四批”, “2026年第4批重大违法案件”. A title naming neither is refused, since
+    every batch title is built from kind, year and number."""
     if any(unicodedata.category(char) == "Cc" for char in title):
-        return "批次标题含有不可见的控制字符，请删除后重新输入"
-    clash = publishing.numbering_clash(kind, title)
-    if clash is not None:
-        return f"已有批次“{clash.title}”使用了{clash.year}年第{clash.number}批的编号，请改正标题"
-    return None
+        raise NumberingError("批次标题含有不可见的控制字符，请删除后重新输入")
+    year, number = year_and_number_from_title(title)
+    if year is None or number is None:
+        raise NumberingError(
+            f"无法从标题“{title.strip()[:60]}”中读出年份和批次号：标题须写明年份和第几批，如“2026年第四批”"
+        )
+    return year, number
+
+
+def resolve_numbering(
+    kind: str, *, title: str | None = None, year: int | None = None, number: int | None = None
+) -> tuple[int, int]:
+    """The year and number of a new batch: given as such (the upload form), read
+    from a typed title (the command line), or, with neither, this year's next free
+    number. Checked against every stored batch; the title is then built from them."""
+    if year is None and number is None:
+        if (title or "").strip():
+            year, number = numbering_from_title(title)
+        else:
+            year = clock.today().year
+            number = next_free_number(kind, year)
+    elif year is None or number is None:
+        raise NumberingError("年份和批次号须同时填写")
+    check_numbering(kind, year, number)
+    return year, number
 
 
 def import_file(
@@ -157,22 +197,31 @@ def import_file(
     filename: str,
     *,
     kind: str,
-    title: str,
     settings: ImportSettings,
     actor: Actor,
+    title: str | None = None,
+    year: int | None = None,
+    number: int | None = None,
     publish: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Check a file and, if every row passes, store it as one draft batch (or
-    publish it at once, for the command line) and commit. Nothing is stored when
-    anything is wrong: the result's report and problem say what."""
+    publish it at once, for the command line) and commit. The batch is numbered by
+    ``year`` and ``number``, or by those read from ``title`` (see
+    ``resolve_numbering``), and titled from kind, year and number. Nothing is stored
+    when anything is wrong: the result's report and problem say what."""
     problem = schema_problem()
     if problem:
         return ImportResult(ImportReport(kind=kind), problem=problem)
-    title = canonical_title(kind, title)
-    problem = title_problem(kind, title)
-    if problem:
-        return ImportResult(ImportReport(kind=kind), problem=problem, problem_field="title")
+    try:
+        year, number = resolve_numbering(kind, title=title, year=year, number=number)
+    except NumberingError as refusal:
+        return ImportResult(
+            ImportReport(kind=kind),
+            problem=str(refusal),
+            problem_field="number",
+            problem_batch=refusal.batch,
+        )
     report = check_file(data, filename, kind, settings)
     if not report.errors:
         check_against_stored(report)
@@ -181,7 +230,9 @@ def import_file(
     return import_records(
         kind,
         report.records,
-        title=title.strip(),
+        title=batch_title(kind, year, number),
+        year=year,
+        number=number,
         authority=settings.authority,
         actor=actor,
         source_filename=filename,
@@ -298,7 +349,7 @@ def import_records(
         # Another import took the same batch number (or decision number) a moment ago.
         db.session.rollback()
         return ImportResult(
-            report, problem="保存时发现批次编号已被另一个批次使用，请改正标题后重新导入", problem_field="title"
+            report, problem="保存时发现该批次号刚被另一个批次使用，请换一个批次号后重新导入", problem_field="number"
         )
     if publish and update_index:
         publishing.update_search_index()

@@ -363,14 +363,9 @@ def preparer_ids(batch: Batch) -> set[int]:
     return {user_id for user_id in ids if user_id is not None}
 
 
-def numbering_clash(kind: str, title: str) -> Batch | None:
-    """The batch that already has the year and number a new title names (第N批
-    must be unique per kind and year), if any."""
-    from domain.import_storage import year_and_number_from_title
-
-    year, number = year_and_number_from_title(title)
-    if year is None or number is None:
-        return None
+def batch_numbered(kind: str, year: int, number: int) -> Batch | None:
+    """The batch that already holds 第N批 of a kind and year (a number is unique
+    per kind and year, drafts included), if any."""
     return db.session.scalar(select(Batch).where(Batch.kind == kind, Batch.year == year, Batch.number == number))
 
 

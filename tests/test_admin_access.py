@@ -108,7 +108,7 @@ ROUTES = [
     ("admin.home", "GET", "/admin/", None, ALL),
     ("admin.batches", "GET", "/admin/batches", None, ALL),
     ("admin.upload", "GET", "/admin/batches/upload", None, ALL),
-    ("admin.upload", "POST", "/admin/batches/upload", {"kind": "cases", "title": "x"}, ALL),
+    ("admin.upload", "POST", "/admin/batches/upload", {"kind": "cases", "year": "2026", "number": "1"}, ALL),
     ("admin.batch", "GET", "/admin/batches/{draft}", None, ALL),
     ("admin.preview", "GET", "/admin/batches/{draft}/preview", None, ALL),
     ("admin.import_template", "GET", "/admin/batches/templates/cases.xlsx", None, ALL),

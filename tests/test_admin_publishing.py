@@ -34,8 +34,9 @@ def staff(app, fast_hashing):
         make_user(name, role)
 
 
-def upload(client, data: bytes, filename: str, kind: str = "cases", title: str = "2026年第一批"):
-    return post(client, "/admin/batches/upload", {"kind": kind, "title": title, "file": (io.BytesIO(data), filename)})
+def upload(client, data: bytes, filename: str, kind: str = "cases", year: int = 2026, number: int = 1):
+    fields = {"kind": kind, "year": str(year), "number": str(number), "file": (io.BytesIO(data), filename)}
+    return post(client, "/admin/batches/upload", fields)
 
 
 def counts() -> tuple[int, int, int]:
@@ -149,7 +150,7 @@ def test_a_file_of_the_other_kind_is_named(client, staff):
 
 def test_no_file_chosen(client, staff):
     login(client, "editor")
-    response = post(client, "/admin/batches/upload", {"kind": "cases", "title": "x"})
+    response = post(client, "/admin/batches/upload", {"kind": "cases", "year": "2026", "number": "1"})
     assert response.status_code == 400 and "请选择要上传的文件" in response.get_data(as_text=True)
     assert counts() == (0, 0, 0)
 
@@ -168,7 +169,13 @@ def test_a_50_mb_upload_is_refused_with_413_and_stores_nothing(client, staff):
     builder = EnvironBuilder(
         path="/admin/batches/upload",
         method="POST",
-        data={"csrf_token": token(client), "kind": "cases", "title": "x", "file": (io.BytesIO(big), "big.csv")},
+        data={
+            "csrf_token": token(client),
+            "kind": "cases",
+            "year": "2026",
+            "number": "1",
+            "file": (io.BytesIO(big), "big.csv"),
+        },
     )
     environ = builder.get_environ()
     builder.close()
@@ -544,12 +551,14 @@ def test_an_expired_listing_cannot_be_removed_early(client, published, set_today
     assert listing.status == "published"
 
 
-def test_a_title_that_repeats_a_batch_number_is_refused(client, staff):
-    load("cases", [case_row()], title="2026年第一批")
+def test_a_batch_number_already_taken_is_refused_and_the_holder_linked(client, staff):
+    held = load("cases", [case_row()], title="2026年第一批")
     login(client, "editor")
-    response = upload(client, to_csv("cases", [case_row(文书编号="其他1号")]), "c.csv", title="2026年第一批")
-    assert response.status_code == 422
-    assert "已有批次“2026年第一批”使用了2026年第1批的编号" in response.get_data(as_text=True)
+    response = upload(client, to_csv("cases", [case_row(文书编号="其他1号")]), "c.csv", year=2026, number=1)
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "2026年第1批已由批次“2026年第一批”（已发布）使用，下一个未用的批次号是第2批" in page
+    assert f'<a href="/admin/batches/{held.id}">2026年第一批</a>' in page
     assert counts()[0] == 1
 
 

@@ -95,12 +95,12 @@ def test_hotline_and_user_forms_refuse_control_characters(client, world):
     assert db.session.scalar(select(func.count()).select_from(User)) == 2
 
 
-def test_an_upload_title_or_file_name_with_a_control_character_stores_nothing(client, world):
+def test_an_upload_batch_number_or_file_name_with_a_control_character_stores_nothing(client, world):
     login(client, "clerk")
     batches = db.session.scalar(select(func.count()).select_from(Batch))
     data = to_csv("cases", [case_row(文书编号="兰劳监〔2026〕77号")])
-    for title, name in (("2026年第一批\x00", "cases.csv"), ("2026年第一批", "ca\x00ses.csv")):
-        form = {"kind": "cases", "title": title, "file": (io.BytesIO(data), name)}
+    for number, name in (("7\x00", "cases.csv"), ("7", "ca\x00ses.csv")):
+        form = {"kind": "cases", "year": "2026", "number": number, "file": (io.BytesIO(data), name)}
         response = post(client, "/admin/batches/upload", form, content_type="multipart/form-data")
         assert response.status_code == 400
     db.session.expire_all()

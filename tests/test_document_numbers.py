@@ -31,8 +31,13 @@ def staff(app, fast_hashing):
         make_user(name, role)
 
 
-def upload(client, rows, *, kind="cases", title="2026年第一批"):
-    data = {"kind": kind, "title": title, "file": (io.BytesIO(to_csv(kind, rows)), "batch.csv")}
+def upload(client, rows, *, kind="cases", year=2026, number=1):
+    data = {
+        "kind": kind,
+        "year": str(year),
+        "number": str(number),
+        "file": (io.BytesIO(to_csv(kind, rows)), "batch.csv"),
+    }
     return post(client, "/admin/batches/upload", data)
 
 

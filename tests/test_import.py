@@ -168,7 +168,7 @@ def test_example_files_import_through_the_cli(app, runner, name, kind, count):
 
 
 def test_example_cases_fields(app, runner):
-    runner.invoke(args=["import", str(example_file("cases-example.csv")), "--kind", "cases", "--title", "t"])
+    runner.invoke(args=["import", str(example_file("cases-example.csv")), "--kind", "cases", "--title", "2020年第一批"])
     cases = db.session.scalars(select(Case).order_by(Case.source_row)).all()
     first, second, third = cases
     assert first.violation_types == "拖欠劳动报酬" and first.transferred_to_police

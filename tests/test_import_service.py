@@ -95,7 +95,12 @@ def test_upload_and_cli_write_the_same_event(app, client, fast_hashing):
     """The upload view has no audit code of its own: the service writes it."""
     make_user("editor1", "editor")
     login(client, "editor1")
-    data = {"kind": "cases", "title": "2025年第二批", "file": (io.BytesIO(to_csv("cases", [case_row()])), "web.csv")}
+    data = {
+        "kind": "cases",
+        "year": "2025",
+        "number": "2",
+        "file": (io.BytesIO(to_csv("cases", [case_row()])), "web.csv"),
+    }
     with post(client, "/admin/batches/upload", data) as response:
         assert response.status_code == 303, response.get_data(as_text=True)
     web = events("batch.upload")[-1]

@@ -91,15 +91,19 @@ def test_the_upload_page_offers_the_templates(client, staff, kind, columns):
         assert [e.message for e in report.errors] == ["表头之后没有数据行"]
 
 
-def test_an_empty_title_is_built_from_kind_year_and_the_next_number(client, staff):
+def test_the_upload_form_builds_the_title_from_kind_year_and_number(client, staff):
     load("cases", [case_row()], title="2026年第三批重大劳动保障违法案件")
     login(client, "editor")
     page = client.get("/admin/batches/upload").get_data(as_text=True)
-    assert "2026年第四批重大劳动保障违法案件" in page
-    assert "2026年第一批拖欠农民工工资失信联合惩戒对象名单" in page
+    assert 'name="title"' not in page
+    assert 'name="year" required type="number" value="2026"' in page
+    assert 'name="number" required type="number" value="4"' in page
+    assert "发布标题：<strong>2026年第四批重大劳动保障违法案件</strong>" in page
+    assert "2026年下一个未用的批次号：重大劳动保障违法案件第4批；失信联合惩戒对象名单第1批" in page
     data = {
         "kind": "cases",
-        "title": "",
+        "year": "2026",
+        "number": "4",
         "file": (io.BytesIO(to_csv("cases", [case_row(文书编号="新〔2026〕1号")])), "a.csv"),
     }
     assert post(client, "/admin/batches/upload", data).status_code == 303
@@ -144,8 +148,14 @@ def test_the_expiry_window_is_a_domain_rule(client, staff, monkeypatch):
         ("cases", " 2026年 第4批 重大违法案件 ", "2026年第四批重大劳动保障违法案件"),
         ("listings", "2021年第二批", "2021年第二批拖欠农民工工资“黑名单”"),
         ("listings", "2026年第十二批黑名单", "2026年第十二批拖欠农民工工资失信联合惩戒对象名单"),
-        ("cases", "2026年专项检查", "2026年专项检查"),
     ],
 )
 def test_a_typed_title_is_rebuilt_from_kind_year_and_number(app, kind, typed, stored):
-    assert importing.canonical_title(kind, typed) == stored
+    year, number = importing.resolve_numbering(kind, title=typed)
+    assert importing.batch_title(kind, year, number) == stored
+
+
+@pytest.mark.parametrize("typed", ["2026年专项检查", "第四批", "根治欠薪专项"])
+def test_a_title_that_names_no_year_or_number_is_refused(app, typed):
+    with pytest.raises(importing.NumberingError, match="无法从标题.*中读出年份和批次号"):
+        importing.resolve_numbering("cases", title=typed)

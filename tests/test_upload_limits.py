@@ -245,7 +245,7 @@ def editor(app, fast_hashing):
 )
 def test_the_upload_page_answers_with_the_message_not_a_500(client, editor, build, message):
     login(client, "editor")
-    fields = {"csrf_token": token(client), "kind": "cases", "title": "2026年第一批"}
+    fields = {"csrf_token": token(client), "kind": "cases", "year": "2026", "number": "1"}
     fields["file"] = FileStorage(io.BytesIO(build()), "upload.xlsx")
     # Encoded in memory: the test client spools a body over 500 KB to a temporary
     # file that it never closes (a ResourceWarning, an error in this suite).

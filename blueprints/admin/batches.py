@@ -19,7 +19,7 @@ from blueprints.admin.helpers import (
     settings,
     usernames,
 )
-from blueprints.common import XLSX_TYPE, attachment, choice_arg, page_args, paginate, render
+from blueprints.common import XLSX_TYPE, attachment, choice_arg, int_arg, page_args, paginate, render
 from domain import audit, bulletins, clock, gradings, importing, publishing, visibility
 from domain.publishing import PublishingError, record_model
 from domain.visibility import listing_expiring_clause
@@ -28,6 +28,7 @@ from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
 
 STAFF = ("editor", "publisher", "admin")
+KINDS = ("cases", "listings")
 
 
 def get_batch(batch_id: int, *, lock: bool = False) -> Batch:
@@ -127,27 +128,54 @@ def review():
     )
 
 
-def upload_page(*, form: UploadForm | None = None, report=None, status: int = 200, message: str | None = None):
-    form = form or UploadForm()
-    return render_template(
+def upload_page(*, form: UploadForm, report=None, status: int = 200, message: str | None = None, holder=None):
+    """The upload page, or (to htmx, when kind, year or number change) only its
+    numbering part: the number, the title as it will be published, and the batch
+    that already holds that number, if one does."""
+    kind = form.kind.data if form.kind.data in KINDS else KINDS[0]
+    year, number = form.year.data, form.number.data
+    in_range = isinstance(year, int) and importing.FIRST_YEAR <= year <= importing.last_year()
+    numbered = in_range and isinstance(number, int) and 1 <= number <= importing.MAX_NUMBER
+    if numbered and holder is None and not form.number.errors:
+        holder = publishing.batch_numbered(kind, year, number)
+    return render(
         "admin/upload.html",
+        "admin/_upload_numbering.html",
+        status,
         title="上传批次",
         nav="batches",
         form=form,
         report=report,
         message=message,
+        holder=holder,
+        published_title=importing.batch_title(kind, year, number) if numbered else None,
+        next_numbers={k: importing.suggested_number(k, year) for k in KINDS} if in_range else {},
+        year_shown=year if in_range else None,
+        year_range=(importing.FIRST_YEAR, importing.last_year()),
         limit_mb=(current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024),
         max_rows=settings().limits.max_rows,
-        next_titles={kind: importing.suggested_title(kind) for kind in ("cases", "listings")},
-    ), status
+    )
+
+
+def numbering_form() -> UploadForm:
+    """The upload form filled from the query string (``kind``, ``year``, ``number``,
+    each optional): the year defaults to this year and the number to the next free
+    one of that kind and year, so a link or a change of kind or year suggests it."""
+    kind = choice_arg("kind", KINDS, label="类别") or KINDS[0]
+    year = int_arg("year", minimum=importing.FIRST_YEAR, maximum=importing.last_year(), label="年份")
+    year = year or clock.today().year
+    number = int_arg("number", minimum=1, maximum=importing.MAX_NUMBER, label="批次号")
+    return UploadForm(
+        formdata=None, data={"kind": kind, "year": year, "number": number or importing.suggested_number(kind, year)}
+    )
 
 
 @bp.route("/batches/upload", methods=["GET", "POST"], endpoint="upload")
 @role_required(*STAFF)
 def upload():
-    form = UploadForm()
     if request.method == "GET":
-        return upload_page(form=form)
+        return upload_page(form=numbering_form())
+    form = UploadForm()
     if not form.validate_on_submit():
         return upload_page(form=form, status=400)
     upload = form.file.data
@@ -158,14 +186,15 @@ def upload():
         data,
         filename,
         kind=kind,
-        title=form.title.data,
+        year=form.year.data,
+        number=form.number.data,
         settings=settings(),
         actor=importing.Actor(user=me()),
     )
     if result.problem:
-        if result.problem_field == "title":
-            form.title.errors = [result.problem]
-            return upload_page(form=form, status=409 if result.report.records else 422)
+        if result.problem_field == "number":
+            form.number.errors = [result.problem]
+            return upload_page(form=form, status=409 if result.problem_batch else 422, holder=result.problem_batch)
         return upload_page(form=form, status=422, message=result.problem)
     if not result.ok:
         # Nothing is stored: the report says what to fix, row by row.

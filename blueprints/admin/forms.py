@@ -37,15 +37,29 @@ class LoginForm(FlaskForm):
     password = PasswordField("密码", validators=[DataRequired(REQUIRED)])
 
 
+class WholeNumberField(IntegerField):
+    """An integer field that says in Chinese when what was typed is not a number."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("请填写整数") from error
+
+
 class UploadForm(FlaskForm):
+    """A new batch: its kind, year and number (the title is built from them:
+    “2026年第四批重大劳动保障违法案件”) and its file."""
+
     kind = SelectField(
         "类别",
         choices=[SelectChoice("cases", "重大劳动保障违法案件"), SelectChoice("listings", "失信联合惩戒对象名单")],
     )
-    title = StringField(
-        "批次标题",
-        validators=[Optional(), Length(max=200)],
-        description="留空则按类别、年份和下一个批次号自动生成（见下方建议）；自填时年份和批次号从标题中识别",
+    year = WholeNumberField("年份", validators=[InputRequired("请填写年份")])
+    number = WholeNumberField(
+        "批次号（第几批）",
+        validators=[InputRequired("请填写批次号")],
+        description="默认填入该类别、该年份下一个未用的批次号",
     )
     file = FileField("文件（.xlsx 或 .csv）", validators=[FileRequired("请选择要上传的文件")])
 

@@ -102,7 +102,14 @@ def test_editor_uploads_publisher_publishes_public_sees_it(site, browser):
     # The editor uploads the spreadsheet: it becomes a draft, which is not public.
     log_in(page, site, "wang")
     page.get_by_role("link", name="上传新批次").first.click()
-    page.get_by_label("批次标题").fill("2026年第一批")
+    # The title is built from kind, year and number: changing the kind suggests
+    # that kind's next number and shows the title as it will be published.
+    page.get_by_label("类别").select_option("listings")
+    page.locator(".title-preview").get_by_text("失信联合惩戒对象名单").wait_for()
+    page.get_by_label("类别").select_option("cases")
+    page.locator(".title-preview").get_by_text("重大劳动保障违法案件").wait_for()
+    page.get_by_label("年份").fill("2026")
+    page.get_by_label("批次号（第几批）").fill("1")
     page.get_by_label("文件（.xlsx 或 .csv）").set_input_files(str(upload))
     page.get_by_role("button", name="检查并保存为草稿").click()
     page.get_by_text(f"已保存为草稿批次（{len(names)}条）").wait_for()
