@@ -16,7 +16,7 @@ from blueprints.admin.forms import (
     BulletinUploadForm,
     SendBackForm,
 )
-from blueprints.admin.helpers import done, history, me, refuse, usernames
+from blueprints.admin.helpers import done, history, me, refuse, review_step, usernames
 from blueprints.common import paginate
 from domain import audit, bulletins
 from extensions import db
@@ -221,12 +221,13 @@ def bulletin_edit(bulletin_id: int):
 @role_required(*STAFF)
 def bulletin_submit(bulletin_id: int):
     found = _get(bulletin_id, lock=True)
-    try:
-        bulletins.submit(found, me())
-    except bulletins.BulletinError as problem:
-        return refuse(str(problem), "admin.bulletin", bulletin_id=bulletin_id)
-    db.session.commit()
-    return done("已提交审核，等待另一位审核人发布。", "admin.bulletin", bulletin_id=bulletin_id)
+    return review_step(
+        lambda: bulletins.submit(found, me()),
+        bulletins.BulletinError,
+        "已提交审核，等待另一位审核人发布。",
+        "admin.bulletin",
+        bulletin_id=bulletin_id,
+    )
 
 
 @bp.route("/bulletins/<int:bulletin_id>/send-back", methods=["POST"])
@@ -235,24 +236,26 @@ def bulletin_send_back(bulletin_id: int):
     found = _get(bulletin_id, lock=True)
     form = SendBackForm()
     form.validate()
-    try:
-        bulletins.send_back(found, form.comment.data or "", me())
-    except bulletins.BulletinError as problem:
-        return refuse(str(problem), "admin.bulletin", bulletin_id=bulletin_id)
-    db.session.commit()
-    return done("已退回修改。", "admin.bulletin", bulletin_id=bulletin_id)
+    return review_step(
+        lambda: bulletins.send_back(found, form.comment.data or "", me()),
+        bulletins.BulletinError,
+        "已退回修改。",
+        "admin.bulletin",
+        bulletin_id=bulletin_id,
+    )
 
 
 @bp.route("/bulletins/<int:bulletin_id>/publish", methods=["POST"])
 @role_required(*PUBLISHERS)
 def bulletin_publish(bulletin_id: int):
     found = _get(bulletin_id, lock=True)
-    try:
-        bulletins.publish(found, me(), four_eyes=_four_eyes())
-    except bulletins.BulletinError as problem:
-        return refuse(str(problem), "admin.bulletin", bulletin_id=bulletin_id)
-    db.session.commit()
-    return done(f"已发布“{found.title}”，公众现在可以看到。", "admin.bulletin", bulletin_id=bulletin_id)
+    return review_step(
+        lambda: bulletins.publish(found, me(), four_eyes=_four_eyes()),
+        bulletins.BulletinError,
+        lambda _: f"已发布“{found.title}”，公众现在可以看到。",
+        "admin.bulletin",
+        bulletin_id=bulletin_id,
+    )
 
 
 @bp.route("/bulletins/<int:bulletin_id>/delete", methods=["POST"])

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from blueprints.admin import PUBLISHERS, bp, role_required
 from blueprints.admin.forms import ActionForm, GradingUploadForm, SendBackForm
-from blueprints.admin.helpers import done, history, me, refuse, usernames
+from blueprints.admin.helpers import done, history, me, refuse, review_step, usernames
 from blueprints.common import paginate
 from domain import audit, gradings
 from extensions import db
@@ -110,12 +110,13 @@ def grading(run_id: int):
 @role_required(*STAFF)
 def grading_submit(run_id: int):
     run = _get(run_id, lock=True)
-    try:
-        gradings.submit(run, me())
-    except gradings.GradingError as problem:
-        return refuse(str(problem), "admin.grading", run_id=run_id)
-    db.session.commit()
-    return done("已提交审核，等待另一位审核人发布。", "admin.grading", run_id=run_id)
+    return review_step(
+        lambda: gradings.submit(run, me()),
+        gradings.GradingError,
+        "已提交审核，等待另一位审核人发布。",
+        "admin.grading",
+        run_id=run_id,
+    )
 
 
 @bp.route("/gradings/<int:run_id>/send-back", methods=["POST"])
@@ -124,25 +125,26 @@ def grading_send_back(run_id: int):
     run = _get(run_id, lock=True)
     form = SendBackForm()
     form.validate()
-    try:
-        gradings.send_back(run, form.comment.data or "", me())
-    except gradings.GradingError as problem:
-        return refuse(str(problem), "admin.grading", run_id=run_id)
-    db.session.commit()
-    return done("已退回修改。", "admin.grading", run_id=run_id)
+    return review_step(
+        lambda: gradings.send_back(run, form.comment.data or "", me()),
+        gradings.GradingError,
+        "已退回修改。",
+        "admin.grading",
+        run_id=run_id,
+    )
 
 
 @bp.route("/gradings/<int:run_id>/publish", methods=["POST"])
 @role_required(*PUBLISHERS)
 def grading_publish(run_id: int):
     run = _get(run_id, lock=True)
-    try:
-        replaced = gradings.publish(run, me(), four_eyes=current_app.config["FOUR_EYES"])
-    except gradings.GradingError as problem:
-        return refuse(str(problem), "admin.grading", run_id=run_id)
-    db.session.commit()
-    extra = f"此前发布的“{replaced.title}”已被替换。" if replaced else ""
-    return done(f"已发布“{run.title}”。{extra}", "admin.grading", run_id=run_id)
+    return review_step(
+        lambda: gradings.publish(run, me(), four_eyes=current_app.config["FOUR_EYES"]),
+        gradings.GradingError,
+        lambda replaced: f"已发布“{run.title}”。" + (f"此前发布的“{replaced.title}”已被替换。" if replaced else ""),
+        "admin.grading",
+        run_id=run_id,
+    )
 
 
 @bp.route("/gradings/<int:run_id>/delete", methods=["POST"])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import current_app, flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -59,6 +62,23 @@ def refuse(message: str, endpoint: str, **values):
 def done(message: str, endpoint: str, **values):
     flash(message, "success")
     return redirect(url_for(endpoint, **values), 303)
+
+
+def review_step(
+    step: Callable[[], Any],
+    refused_as: type[Exception],
+    success: str | Callable[[Any], str],
+    endpoint: str,
+    **values: Any,
+):
+    """One step of a review (submit, send back, publish): the domain call, then a
+    commit and a success message, or nothing stored and the domain's refusal."""
+    try:
+        result = step()
+    except refused_as as problem:
+        return refuse(str(problem), endpoint, **values)
+    db.session.commit()
+    return done(success(result) if callable(success) else success, endpoint, **values)
 
 
 def history(object_type: str, object_id: int, limit: int = 50) -> list[AuditEvent]:
