@@ -4,7 +4,9 @@ human-readable page of the open-data API."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -12,7 +14,6 @@ from flask import (
     abort,
     current_app,
     render_template,
-    send_from_directory,
     stream_with_context,
     url_for,
 )
@@ -135,11 +136,19 @@ def sitemap_part(section: str, part: int):
     return _xml(document())
 
 
+@functools.cache
+def _favicon_bytes(static_folder: str) -> bytes:
+    return (Path(static_folder) / "favicon.ico").read_bytes()
+
+
 @bp.get("/favicon.ico")
 def favicon():
-    return send_from_directory(
-        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
-    )
+    # Served from memory: browsers ask for it unprompted and often drop the request
+    # half-way, and a response that holds an open file can then leave it unclosed.
+    response = Response(_favicon_bytes(current_app.static_folder), mimetype="image/vnd.microsoft.icon")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/api")

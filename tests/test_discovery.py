@@ -79,6 +79,15 @@ def file_start(client, url: str, length: int) -> bytes:
         return response.data[:length]
 
 
+def test_favicon_ico_holds_no_open_file(client):
+    # Browsers ask for /favicon.ico unprompted and drop it half-way; an open file
+    # in the response could then be left unclosed.
+    response = client.get("/favicon.ico")
+    assert not response.direct_passthrough and response.get_data()[:4] == b"\x00\x00\x01\x00"
+    assert response.headers["Content-Type"] == "image/vnd.microsoft.icon"
+    assert "max-age=86400" in response.headers["Cache-Control"]
+
+
 def test_favicon(client):
     assert file_start(client, "/favicon.ico", 4) == b"\x00\x00\x01\x00"
     assert file_start(client, "/static/favicon.svg", 4) == b"<svg"
