@@ -1,23 +1,54 @@
-"""A public site with data, served on a free port for the browser tests of the
-public pages (the publishing flow builds its own, empty one)."""
+"""Fixtures of the browser tests: the browser, and the sites they drive (each
+served on a free port with its own database and index; tests/e2e/support.py)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from app import create_app
-from domain import clock
+from domain import accounts, clock
 from extensions import db
 from tests.builders import case_row, credit_code, listing_row, load
 from tests.conftest import FIXED_TODAY
-from tests.e2e.test_publish_flow import browser, free_port  # noqa: F401  (browser: a fixture for these tests too)
+from tests.e2e.support import CHROMIUM, LAUNCH_ARGS, PASSWORD, served_site
+
+
+@pytest.fixture(autouse=True)
+def needs_chromium(monkeypatch) -> None:
+    """Skip without a browser; every site here runs on the tests' fixed day."""
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (the CI installs Debian's package)")
+    monkeypatch.setattr(clock, "today", lambda: FIXED_TODAY)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[str]:
+    """An empty site with an editor (wang) and a publisher (zhao)."""
+
+    def fill(app: Flask) -> None:
+        accounts.create_user("wang", "editor", PASSWORD)
+        accounts.create_user("zhao", "publisher", PASSWORD)
+        db.session.commit()
+
+    with served_site(tmp_path, fill) as (url, _app):
+        yield url
+
 
 LISTED = "兰州鼎盛劳务有限公司"  # credit_code(2), in force
 EXPIRED = "兰州示例到期劳务有限公司"  # credit_code(77), expired on 2026-01-10
@@ -30,20 +61,10 @@ class PublicSite:
 
 
 @pytest.fixture
-def public_site(tmp_path: Path, monkeypatch) -> Iterator[PublicSite]:
-    """A case, a listing in force and an expired listing, on a free port."""
-    monkeypatch.setattr(clock, "today", lambda: FIXED_TODAY)
-    app = create_app(
-        {
-            "SECRET_KEY": "e2e",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
-            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-            "SAMPLE_DATA": False,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        db.create_all()
+def public_site(tmp_path: Path) -> Iterator[PublicSite]:
+    """A case, a listing in force and an expired listing."""
+
+    def fill(app: Flask) -> None:
         load("cases", [case_row()])
         load(
             "listings",
@@ -57,16 +78,9 @@ def public_site(tmp_path: Path, monkeypatch) -> Iterator[PublicSite]:
                 ),
             ],
         )
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield PublicSite(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+
+    with served_site(tmp_path, fill) as (url, app):
+        yield PublicSite(url, app)
 
 
 DISTRICTS = ["城关区", "七里河区", "西固区", "安宁区"]
@@ -88,28 +102,7 @@ def case_rows() -> list[dict]:
 
 
 @pytest.fixture
-def list_site(tmp_path: Path, monkeypatch) -> Iterator[str]:
-    """Twelve cases in four districts and two years, on a free port."""
-    monkeypatch.setattr(clock, "today", lambda: FIXED_TODAY)
-    app = create_app(
-        {
-            "SECRET_KEY": "e2e",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
-            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-            "SAMPLE_DATA": False,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        db.create_all()
-        load("cases", case_rows())
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+def list_site(tmp_path: Path) -> Iterator[str]:
+    """Twelve cases in four districts and two years."""
+    with served_site(tmp_path, lambda app: load("cases", case_rows())) as (url, _app):
+        yield url

@@ -12,9 +12,6 @@ from extensions import db
 from models import Batch, Case, Listing
 from tests.builders import credit_code
 from tests.e2e.conftest import EXPIRED
-from tests.e2e.test_publish_flow import CHROMIUM
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
 
 BLOCKING = ("serious", "critical")
 

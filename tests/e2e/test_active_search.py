@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_publish_flow import CHROMIUM
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
-
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 

@@ -3,12 +3,8 @@ CSP violation (nor any script error), and htmx still swaps results in place."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.builders import credit_code
-from tests.e2e.test_publish_flow import CHROMIUM, site  # noqa: F401  (site: the staff test's server)
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
+from tests.e2e.support import log_in
 
 PAGES = [
     "/",
@@ -71,9 +67,7 @@ def test_htmx_still_swaps_results_under_the_policy(public_site, browser):
     page.close()
 
 
-def test_staff_pages_raise_no_csp_violation(site, browser):  # noqa: F811 (the imported fixture)
-    from tests.e2e.test_publish_flow import log_in
-
+def test_staff_pages_raise_no_csp_violation(site, browser):
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     problems = watch(page)
     log_in(page, site, "zhao")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import pytest
 from sqlalchemy import select
 
 from domain.accounts import create_user
@@ -13,9 +12,7 @@ from domain.publishing import update_search_index, withdraw_record
 from extensions import db
 from models import Listing
 from tests.e2e.conftest import LISTED
-from tests.e2e.test_publish_flow import CHROMIUM
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

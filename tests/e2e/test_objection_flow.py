@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from domain import accounts
 from extensions import db
 from tests.e2e.conftest import LISTED
-from tests.e2e.test_publish_flow import CHROMIUM, PASSWORD, log_in
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
+from tests.e2e.support import PASSWORD, log_in
 
 CONTACT = "13931000000"
 REPLY = "经核实，拖欠金额已更正。"

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_publish_flow import CHROMIUM
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
-
 PAGES = [
     "/",
     "/cases?per_page=5&district=%E5%9F%8E%E5%85%B3%E5%8C%BA",

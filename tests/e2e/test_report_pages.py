@@ -5,46 +5,33 @@ every control a 44 px touch target, numbers on one line, tables as cards below
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from app import create_app
-from domain import clock, gradings
+from domain import gradings
 from domain.sample_reports import load_sample_bulletins
 from extensions import db
 from models import Bulletin
 from tests.builders import case_row, credit_code, load
 from tests.conftest import FIXED_TODAY
+from tests.e2e.support import served_site
 from tests.e2e.test_phone_layout import MEASURE, TARGETS
-from tests.e2e.test_publish_flow import CHROMIUM, free_port
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
 
 REPORT_TARGETS = TARGETS + ", .year-links a, .bulletin-filter select, .bulletin-filter button"
 
 
 @pytest.fixture
-def report_site(tmp_path: Path, monkeypatch) -> Iterator[tuple[str, int]]:
-    monkeypatch.setattr(clock, "today", lambda: FIXED_TODAY)
-    app = create_app(
-        {
-            "SECRET_KEY": "e2e",
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.db'}",
-            "SEARCH_INDEX_DIR": str(tmp_path / "index"),
-            "SAMPLE_DATA": False,
-        }
-    )
-    app.instance_path = str(tmp_path / "instance")
-    with app.app_context():
-        db.create_all()
+def report_site(tmp_path: Path) -> Iterator[tuple[str, int]]:
+    bulletin_ids = []
+
+    def fill(app: Flask) -> None:
         load("cases", [case_row()])
         load_sample_bulletins()
-        bulletin_id = db.session.scalar(select(Bulletin.id).where(Bulletin.year == 2020))
+        bulletin_ids.append(db.session.scalar(select(Bulletin.id).where(Bulletin.year == 2020)))
         rows = [
             {"enterprise_name": f"兰州示例{n}号建筑工程有限公司", "credit_code": credit_code(300 + n), "grade": "ABC"[n % 3],
              "graded_on": FIXED_TODAY.replace(month=1, day=5)}
@@ -54,16 +41,9 @@ def report_site(tmp_path: Path, monkeypatch) -> Iterator[tuple[str, int]]:
             run = gradings.create_run(year=year, rows=rows, authority="局", district_codes=app.config["DISTRICT_CODES"])
             gradings.publish(run, None, four_eyes=False)
         db.session.commit()
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", bulletin_id
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
+
+    with served_site(tmp_path, fill) as (url, _app):
+        yield url, bulletin_ids[0]
 
 
 @pytest.mark.parametrize("width", [360, 390, 1280])

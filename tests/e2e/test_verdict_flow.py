@@ -10,9 +10,6 @@ import pytest
 from tests.builders import credit_code
 from tests.conftest import FIXED_TODAY
 from tests.e2e.conftest import EXPIRED, LISTED
-from tests.e2e.test_publish_flow import CHROMIUM
-
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (the CI installs Debian's package)")
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
