@@ -308,6 +308,8 @@ def _name_campaigns(facets: dict[str, list[FacetValue]], filters: Filters) -> di
 
 # --- ordering -------------------------------------------------------------------------
 
+FEW_MATCHES = 5000  # up to this many matches a page is sorted out of them alone
+
 
 def _page(
     snap: Snapshot, matched: np.ndarray, total: np.ndarray | None, page: int, per_page: int, sort: str | None
@@ -316,6 +318,14 @@ def _page(
     start, need = (page - 1) * per_page, page * per_page
     if total is None or sort:
         return [(d, 0) for d in snap.top(matched, need, sort)[start:]]
+    docs = np.flatnonzero(matched)
+    if len(docs) <= FEW_MATCHES:
+        # Few matches (most queries): sort just them, in the order of the tiers
+        # below (ties in docnum order, as ``top`` keeps them) — no pass over
+        # the whole index per tier.
+        order = np.lexsort((-snap.ids[docs], -snap.days[docs].astype(np.int64), total[docs]))
+        picked = docs[order[start:need]]
+        return list(zip(picked.tolist(), total[picked].tolist(), strict=True))
     counts = np.bincount(total[matched], minlength=1) if matched.any() else np.zeros(1, dtype=np.int64)
     chosen: list[tuple[int, int]] = []
     for tier in np.flatnonzero(counts).tolist():

@@ -163,6 +163,41 @@ def test_name_matches_rank_above_facts_matches(cases):
     assert search("宏远").hits[0].tier < 6
 
 
+def test_a_page_of_few_matches_is_ordered_as_the_walk_over_the_tiers_orders_it(cases, monkeypatch):
+    # Few matches are sorted by themselves; many are taken tier by tier from
+    # the index's date order. Both give the same pages, ties and all.
+    from search_index import query
+
+    load(
+        "cases",
+        [
+            case_row(
+                违法主体名称=f"兰州恒达劳务{i}有限公司", 决定日期="2025-03-01", 文书编号=f"兰劳监〔2025〕{50 + i}号"
+            )
+            for i in range(7)
+        ],
+        title="2025年第二批",
+    )
+    load(
+        "listings",
+        [
+            listing_row(
+                单位名称=f"兰州恒达物流{i}有限公司", 列入日期="2025-03-01", 决定文书号=f"兰人社失信〔2025〕{50 + i}号"
+            )
+            for i in range(4)
+        ],
+        title="2025年第三批",
+    )
+    for q in ("恒达", "兰州 工资", "恒达 OR 达建", "有限公司"):
+        sorted_alone = [
+            [(h.kind, h.record_id, h.tier) for h in search(q, page=p, per_page=4).hits] for p in (1, 2, 3, 4)
+        ]
+        monkeypatch.setattr(query, "FEW_MATCHES", 0)
+        walked = [[(h.kind, h.record_id, h.tier) for h in search(q, page=p, per_page=4).hits] for p in (1, 2, 3, 4)]
+        monkeypatch.undo()
+        assert sorted_alone == walked and sorted_alone[0], q
+
+
 def test_people_are_searchable(cases):
     assert names(search("王某明")) == [NAMES[0]]
     assert search("王某明").hits[0].tier == 3
