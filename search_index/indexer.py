@@ -33,7 +33,6 @@ from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.reading import SegmentReader
-from whoosh.writing import NO_MERGE
 
 from extensions import db
 from search_index.changelog import (
@@ -246,25 +245,14 @@ def _to_merge(segments) -> list:
     return chosen if len(chosen) >= 2 else []
 
 
-def _merge_chosen(writer, segments):
-    """Whoosh merge policy: merge what ``_to_merge`` chooses, keep the rest."""
-    chosen = {segment.segment_id() for segment in _to_merge(segments)}
-    for segment in segments:
-        if segment.segment_id() in chosen:
-            reader = SegmentReader(writer.storage, writer.schema, segment)
-            try:
-                writer.add_reader(reader)
-            finally:
-                reader.close()
-    return [segment for segment in segments if segment.segment_id() not in chosen]
-
-
 @contextmanager
-def index_writer(ix, timeout: float | None = None, mergetype=NO_MERGE, **options) -> Iterator:
+def index_writer(ix, timeout: float | None = None, merge: bool = False, **options) -> Iterator:
     """A SegmentWriter that commits on success and is always released: a
     concurrent writer waits up to ``timeout`` seconds, then gets ``IndexBusy``.
-    After the commit every segment has its match file. By default nothing is
-    merged, so a commit costs what it adds and deletes (``merge_segments``)."""
+    Nothing is merged unless ``merge`` (``merge_segments``), so a commit costs
+    what it adds and deletes. The new segment's match file is written before
+    the table of contents names the segment: no process ever opens a segment
+    without its file (each would rebuild it from the stored rows)."""
     try:
         writer = ix.writer(
             timeout=writer_timeout() if timeout is None else timeout,
@@ -277,11 +265,29 @@ def index_writer(ix, timeout: float | None = None, mergetype=NO_MERGE, **options
         raise IndexBusy("搜索索引正在被另一个进程写入，请稍后再试") from None
     committed = False
     wrapped = _MatchWriter(writer)
+
+    def policy(whoosh_writer, segments):
+        # Whoosh calls this at commit, before it writes the new segment and the table of contents.
+        chosen = {segment.segment_id() for segment in _to_merge(segments)} if merge else set()
+        for segment in segments:
+            if segment.segment_id() in chosen:
+                reader = SegmentReader(whoosh_writer.storage, whoosh_writer.schema, segment)
+                try:
+                    # add_reader appends the live documents in this order, after those added.
+                    for _docnum, fields in reader.iter_docs():
+                        wrapped.builder.add(1 if fields["kind"] == LISTING else 0, fields["row"])
+                    whoosh_writer.add_reader(reader)
+                finally:
+                    reader.close()
+        if wrapped.builder.count:
+            new_segment = whoosh_writer.newsegment.segment_id()
+            wrapped.builder.write(os.path.join(ix.storage.folder, file_name(new_segment)))
+        return [segment for segment in segments if segment.segment_id() not in chosen]
+
     try:
         yield wrapped
-        new_segment = writer.newsegment.segment_id()
         wrapped.close_readers()
-        writer.commit(mergetype=mergetype)
+        writer.commit(mergetype=policy)
         committed = True
     finally:
         wrapped.close_readers()
@@ -292,12 +298,7 @@ def index_writer(ix, timeout: float | None = None, mergetype=NO_MERGE, **options
             if lock is not None and getattr(lock, "fd", None) is not None:
                 with contextlib.suppress(Exception):
                     lock.release()
-    segments = ix._read_toc().segments
-    for segment in segments:
-        # Nothing merged into the new segment: its documents are exactly the ones added.
-        if segment.segment_id() == new_segment and segment.doc_count_all() == wrapped.builder.count:
-            wrapped.builder.write(os.path.join(ix.storage.folder, file_name(new_segment)))
-    ensure_match_files(ix.storage.folder, ix, segments)
+    ensure_match_files(ix.storage.folder, ix, ix._read_toc().segments)  # any still without one (a removed file)
 
 
 def merge_segments(path: str, timeout: float | None = None) -> int:
@@ -308,7 +309,7 @@ def merge_segments(path: str, timeout: float | None = None) -> int:
     ix = open_index(path)
     if not _to_merge(ix._read_toc().segments):
         return 0
-    with index_writer(ix, timeout=timeout, mergetype=_merge_chosen) as writer:
+    with index_writer(ix, timeout=timeout, merge=True) as writer:
         merged = len(_to_merge(writer.segments))  # what the policy takes at this commit
     return merged
 

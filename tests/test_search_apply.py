@@ -9,6 +9,7 @@ import os
 
 from sqlalchemy import select
 from whoosh.codec.whoosh3 import W3Codec
+from whoosh.index import TOC
 
 from domain.publishing import enqueue_record
 from extensions import db
@@ -149,3 +150,22 @@ def test_a_follower_merges_after_it_has_applied(app, monkeypatch):
         assert search("建筑劳务").total == number + 1
     assert counts == [2, 1, 2, 1]  # the third small segment sets off a merge of all three
     assert check().ok
+
+
+def test_no_table_of_contents_names_a_segment_before_its_match_file_exists(app, monkeypatch):
+    load("cases", rows(1, 2), title="2025年第1批")
+    monkeypatch.setattr(indexer, "MAX_SMALL_SEGMENTS", 2)
+    directory = indexer.current_dir()
+    written = []
+    original = TOC.write
+
+    def checked(self, storage, indexname):
+        written.append([os.path.exists(os.path.join(directory, file_name(s.segment_id()))) for s in self.segments])
+        return original(self, storage, indexname)
+
+    monkeypatch.setattr(TOC, "write", checked)
+    for number in range(2, 5):  # applies, and a merge after the third
+        publish(number * 10, 1, number=number)
+    assert len(written) == 4  # three applies and one merge
+    assert all(all(flags) for flags in written)
+    assert search("建筑劳务").total == 5
