@@ -48,8 +48,9 @@ def segments() -> list[tuple[str, int]]:
     return [(segment.segment_id(), segment.doc_count_all()) for segment in ix._read_toc().segments]
 
 
-def match_file_stats() -> dict[str, tuple[int, int]]:
-    directory = indexer.current_dir()
+def match_file_stats(directory: str | None = None) -> dict[str, tuple[int, int]]:
+    """Each match file's (inode, mtime) in the live (or given) index directory."""
+    directory = directory or indexer.current_dir()
     out = {}
     for name in os.listdir(directory):
         if name.endswith(".match"):
