@@ -39,16 +39,7 @@ from extensions import db  # noqa: E402
 from models import Batch, Case  # noqa: E402
 from search_index import indexer, search, searcher  # noqa: E402
 from tests.builders import case_row, credit_code, to_csv  # noqa: E402
-
-
-def match_files(directory: str) -> dict[str, tuple[int, int]]:
-    """Each match file's (inode, mtime) in the index directory."""
-    out = {}
-    for name in os.listdir(directory):
-        if name.endswith(".match"):
-            stat = os.stat(os.path.join(directory, name))
-            out[name] = (stat.st_ino, stat.st_mtime_ns)
-    return out
+from tests.test_search_apply import match_file_stats  # noqa: E402
 
 
 def segments(directory: str) -> list[int]:
@@ -105,7 +96,7 @@ def main() -> None:
             serial_base += args.count
             publish_batch(db.session.get(Batch, batch_id))
             db.session.commit()
-            before = match_files(directory)
+            before = match_file_stats(directory)
             profile = cProfile.Profile() if args.profile else None
             started = time.perf_counter()
             if profile:
@@ -114,7 +105,7 @@ def main() -> None:
             if profile:
                 profile.disable()
             applied_at = time.perf_counter()
-            after = match_files(directory)
+            after = match_file_stats(directory)
             searcher.snapshot()
             opened_at = time.perf_counter()
             total = search(marker, per_page=1).total

@@ -23,10 +23,12 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
@@ -55,7 +57,7 @@ from search_index.documents import (
     key_of,
     load_documents,
 )
-from search_index.matchfile import MatchBuilder, file_name
+from search_index.matchfile import MatchBuilder, MatchFile, file_name
 from search_index.schema import SCHEMA_VERSION, make_schema
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,7 @@ COMMIT_EVERY = 100_000  # documents per commit when applying a very large number
 DEFAULT_WRITER_TIMEOUT = 10.0
 MERGE_LIMIT = 20_000  # documents: a merge never makes a larger segment (`search reindex` compacts)
 MAX_SMALL_SEGMENTS = 10  # segments of at most MERGE_LIMIT documents before the smallest are merged
+SCAN_FACTOR = 100  # documents of a segment per record looked for, up to which its match file is scanned
 
 
 class IndexBusy(RuntimeError):
@@ -180,48 +183,76 @@ def writer_timeout() -> float:
 class _MatchWriter:
     """A SegmentWriter that also collects the match rows of the documents it
     adds, in docnum order, to write its segment's match file at commit, and
-    replaces documents by key at the cost of the keys alone."""
+    replaces documents at the cost of the records named, not of the index."""
 
     def __init__(self, writer):
         self._writer = writer
         self.builder = MatchBuilder()
         self.added: set[str] = set()  # keys added by this writer (not replaceable before its commit)
-        self._terms: list | None = None
+        self._terms: dict[str, Any] = {}  # segment id → its term table, opened once per writer
+        self._files: dict[str, MatchFile | None] = {}  # segment id → its match file
 
     def add_document(self, **document) -> None:
         self._writer.add_document(**document)
         self.added.add(document["key"])
         self.builder.add(1 if document["kind"] == LISTING else 0, document["row"])
 
-    def remove(self, keys: Iterable[str]) -> int:
-        """Delete the committed documents of ``keys``; returns how many.
+    def remove(self, kind: str, ids: Sequence[int]) -> int:
+        """Delete the committed documents of the records ``ids``; returns how many.
 
         Whoosh's ``update_document`` and ``delete_by_term`` open a reader of
         every segment for each document (most of the time of applying a batch,
-        and more with every segment); here each segment's term table is opened
-        once per writer and each key is one hash lookup in it."""
+        and more with every segment). Here a segment no larger than
+        SCAN_FACTOR documents a record is scanned in its match file's kind and
+        id columns (NumPy); in a larger one each record is one hash lookup in
+        its term table, opened once per writer."""
         writer = self._writer
-        if self._terms is None:
-            self._terms = [segment.codec().terms_reader(writer.storage, segment) for segment in writer.segments]
-        field = writer.schema["key"]
-        encoded = [field.to_bytes(key) for key in keys]
+        if not ids or not writer.segments:
+            return 0
+        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        code = 1 if kind == LISTING else 0
         deleted, base = 0, 0
-        for segment, terms in zip(writer.segments, self._terms, strict=True):
-            for term in encoded:
-                if ("key", term) not in terms:
-                    continue
-                for docnum in terms.matcher("key", term, field.format).all_ids():
-                    if not segment.is_deleted(docnum):
-                        writer.delete_document(base + docnum)
-                        deleted += 1
-            base += segment.doc_count_all()
+        for segment in writer.segments:
+            size = segment.doc_count_all()
+            file = self._file(segment) if size <= SCAN_FACTOR * len(ids) else None
+            if file is not None:
+                docnums = np.flatnonzero((file["kind"] == code) & np.isin(file["id"], wanted)).tolist()
+            else:
+                docnums = self._lookup(segment, [key_of(kind, record_id) for record_id in ids])
+            for docnum in docnums:
+                if not segment.is_deleted(docnum):
+                    writer.delete_document(base + docnum)
+                    deleted += 1
+            base += size
         return deleted
 
+    def _file(self, segment) -> MatchFile | None:
+        segment_id = segment.segment_id()
+        if segment_id not in self._files:
+            path = os.path.join(self._writer.storage.folder, file_name(segment_id))
+            self._files[segment_id] = MatchFile(path) if os.path.exists(path) else None
+        return self._files[segment_id]
+
+    def _lookup(self, segment, keys: list[str]) -> list[int]:
+        terms = self._terms.get(segment.segment_id())
+        if terms is None:
+            terms = self._terms[segment.segment_id()] = segment.codec().terms_reader(self._writer.storage, segment)
+        field = self._writer.schema["key"]
+        docnums = []
+        for key in keys:
+            term = field.to_bytes(key)
+            if ("key", term) in terms:
+                docnums.extend(terms.matcher("key", term, field.format).all_ids())
+        return docnums
+
     def close_readers(self) -> None:
-        for terms in self._terms or ():
+        for terms in self._terms.values():
             with contextlib.suppress(Exception):
                 terms.close()
-        self._terms = None
+        for file in self._files.values():
+            if file is not None:
+                file.close()
+        self._terms, self._files = {}, {}
 
     def __getattr__(self, name: str):
         return getattr(self._writer, name)
@@ -355,7 +386,7 @@ def _write_changes(writer: _MatchWriter, kind: str, ids: list[int], rules: NameR
     """Delete the documents of the records ``ids``, then add those still public
     (Whoosh's advice for many updates: delete in a batch, then add)."""
     documents, gone = load_documents(kind, ids, rules)
-    writer.remove(key_of(kind, record_id) for record_id in ids)
+    writer.remove(kind, ids)
     for document in documents:
         writer.add_document(**document)
     return len(documents) + len(gone)

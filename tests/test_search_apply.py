@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from sqlalchemy import select
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.index import TOC
@@ -47,8 +48,9 @@ def segments() -> list[tuple[str, int]]:
     return [(segment.segment_id(), segment.doc_count_all()) for segment in ix._read_toc().segments]
 
 
-def match_file_stats() -> dict[str, tuple[int, int]]:
-    directory = indexer.current_dir()
+def match_file_stats(directory: str | None = None) -> dict[str, tuple[int, int]]:
+    """Each match file's (inode, mtime) in the live (or given) index directory."""
+    directory = directory or indexer.current_dir()
     out = {}
     for name in os.listdir(directory):
         if name.endswith(".match"):
@@ -71,29 +73,41 @@ def test_applying_a_batch_adds_one_segment_and_leaves_the_others_files_alone(app
     assert check().ok
 
 
-def test_each_segment_is_looked_up_once_per_commit_whatever_the_batch_size(app, monkeypatch):
+@pytest.mark.parametrize("scan", [False, True], ids=["term-tables", "match-files"])
+def test_each_segment_is_looked_up_once_per_commit_whatever_the_batch_size(app, monkeypatch, scan):
     for number in range(1, 4):
         publish(number * 10, 2, number=number)
     publish(100, 40, number=4, apply=False)
-    opened = []
-    original = W3Codec.terms_reader
+    monkeypatch.setattr(indexer, "SCAN_FACTOR", 100 if scan else 0)
+    tables, files = [], []
+    original_tables, original_file = W3Codec.terms_reader, indexer.MatchFile
 
-    def counting(self, storage, segment):
-        opened.append(segment.segment_id())
-        return original(self, storage, segment)
+    def counting_tables(self, storage, segment):
+        tables.append(segment.segment_id())
+        return original_tables(self, storage, segment)
 
-    monkeypatch.setattr(W3Codec, "terms_reader", counting)
-    count = len(segments())
+    def counting_file(path):
+        files.append(os.path.basename(path))
+        return original_file(path)
+
+    monkeypatch.setattr(W3Codec, "terms_reader", counting_tables)
+    monkeypatch.setattr(indexer, "MatchFile", counting_file)
+    before = [segment for segment, _ in segments()]
     assert indexer.apply_pending(indexer.current_dir()) == 40
-    # Whoosh's update_document opened every segment for each of the 40 documents.
-    assert sorted(opened) == sorted(segment for segment, _ in segments()[:count])
+    # Whoosh's update_document opened every segment's term table for each of the 40 documents.
+    if scan:
+        assert tables == [] and sorted(files) == sorted(file_name(segment) for segment in before)
+    else:
+        assert files == [] and sorted(tables) == sorted(before)
     assert search("建筑劳务").total == 46
     assert check().ok
 
 
-def test_a_correction_replaces_the_document_in_an_older_segment(app):
+@pytest.mark.parametrize("scan", [False, True], ids=["term-tables", "match-files"])
+def test_a_correction_replaces_the_document_in_an_older_segment(app, monkeypatch, scan):
     publish(10, 3, number=1)
     publish(20, 3, number=2)
+    monkeypatch.setattr(indexer, "SCAN_FACTOR", 100 if scan else 0)
     record = db.session.scalar(select(Case).where(Case.enterprise_name == "兰州第11号建筑劳务有限公司"))
     record.enterprise_name = "兰州第11号钢结构有限公司"
     record.revision += 1
