@@ -316,13 +316,15 @@ class Snapshot:
         return self._docs(PINYIN, pinyin_key(term))
 
     def _docs(self, fieldname: str, key: int) -> np.ndarray:
-        out = []
+        # Each segment's documents as a mask (sorted, no repeats): np.unique
+        # hashed the tens of thousands of occurrences of a common pair (有限,
+        # 公司) on every search that found nothing and looked for partial matches.
+        live = np.zeros(self.size, dtype=bool)
         for segment in self.segments:
             first, end = segment.file.posting(fieldname, key)
             if end > first:
-                out.append(np.unique(segment.file[f"{fieldname}.docs"][first:end]).astype(np.int64) + segment.offset)
-        docs = np.concatenate(out) if out else np.zeros(0, np.int64)
-        return docs[self.live_mask[docs]]
+                live[segment.offset + segment.file[f"{fieldname}.docs"][first:end].astype(np.int64)] = True
+        return np.flatnonzero(live & self.live_mask)
 
     def core_name(self, doc: int) -> str:
         segment = self._segment_of(doc)
