@@ -27,7 +27,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 
 import numpy as np
 from sqlalchemy import bindparam, func, select
@@ -359,12 +358,13 @@ def _pinyin_suggestions(snap: Snapshot, part: str, visible: np.ndarray, limit: i
     if candidates is None:
         return []
     found: Counter = Counter()
-    for d in islice((d for d in candidates.tolist() if visible[d]), 500):
+    size = len(part)
+    for d in candidates[visible[candidates]][:500].tolist():
         core = snap.core_name(d)
-        for i in range(len(core) - len(part) + 1):
-            window = core[i : i + len(part)]
-            if window != part and all(char_pinyin(c) == s for c, s in zip(window, syllables, strict=True)):
-                found[window] += 1
+        readings = [char_pinyin(c) for c in core]  # each character once, not once per window
+        for i in range(len(core) - size + 1):
+            if readings[i : i + size] == syllables and core[i : i + size] != part:
+                found[core[i : i + size]] += 1
     return [text for text, _ in found.most_common(limit)]
 
 
