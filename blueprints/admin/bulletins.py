@@ -209,21 +209,11 @@ def bulletin_edit(bulletin_id: int):
 add_review_views(
     "bulletin",
     "/bulletins/<int:bulletin_id>",
-    _get,
-    bulletins,
-    bulletins.BulletinError,
-    lambda found, _: f"已发布“{found.title}”，公众现在可以看到。",
+    load=_get,
+    steps=bulletins,
+    refused_as=bulletins.BulletinError,
+    published=lambda found, _: f"已发布“{found.title}”，公众现在可以看到。",
+    deleted="草稿通报已删除。",
+    listing="admin.bulletins_list",
     staff=STAFF,
 )
-
-
-@bp.route("/bulletins/<int:bulletin_id>/delete", methods=["POST"])
-@role_required(*STAFF)
-def bulletin_delete(bulletin_id: int):
-    found = _get(bulletin_id, lock=True)
-    try:
-        bulletins.delete_draft(found, me())
-    except bulletins.BulletinError as problem:
-        return refuse(str(problem), "admin.bulletin", bulletin_id=bulletin_id)
-    db.session.commit()
-    return done("草稿通报已删除。", "admin.bulletins_list")

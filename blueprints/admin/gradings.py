@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from blueprints.admin import bp, role_required
 from blueprints.admin.forms import GradingUploadForm
-from blueprints.admin.helpers import add_review_views, done, me, refuse, review_parts
+from blueprints.admin.helpers import add_review_views, done, me, review_parts
 from blueprints.common import paginate
 from domain import gradings
 from extensions import db
@@ -104,21 +104,13 @@ def grading(run_id: int):
 add_review_views(
     "grading",
     "/gradings/<int:run_id>",
-    _get,
-    gradings,
-    gradings.GradingError,
-    lambda run, replaced: f"已发布“{run.title}”。" + (f"此前发布的“{replaced.title}”已被替换。" if replaced else ""),
+    load=_get,
+    steps=gradings,
+    refused_as=gradings.GradingError,
+    published=lambda run, replaced: (
+        f"已发布“{run.title}”。" + (f"此前发布的“{replaced.title}”已被替换。" if replaced else "")
+    ),
+    deleted="草稿已删除。",
+    listing="admin.gradings_list",
     staff=STAFF,
 )
-
-
-@bp.route("/gradings/<int:run_id>/delete", methods=["POST"])
-@role_required(*STAFF)
-def grading_delete(run_id: int):
-    run = _get(run_id, lock=True)
-    try:
-        gradings.delete_draft(run, me())
-    except gradings.GradingError as problem:
-        return refuse(str(problem), "admin.grading", run_id=run_id)
-    db.session.commit()
-    return done("草稿已删除。", "admin.gradings_list")

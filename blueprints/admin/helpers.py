@@ -88,19 +88,23 @@ def review_step(
 def add_review_views(
     name: str,
     rule: str,
+    *,
     load: Callable[..., Any],
     steps: ModuleType,
     refused_as: type[Exception],
     published: Callable[[Any, Any], str],
-    *,
+    deleted: str,
+    listing: str,
     staff: tuple[str, ...],
 ) -> None:
     """The review views of an item whose page is ``admin.<name>`` at ``rule``
-    (``/bulletins/<int:bulletin_id>``): POST ``rule``/submit, /send-back and /publish
-    (endpoints ``admin.<name>_submit``, ``_send_back``, ``_publish``), each back to
-    the page. ``steps`` is the domain module with ``submit``, ``send_back`` and
-    ``publish``, which refuse with ``refused_as``; ``load(<id>, lock=True)`` finds
-    the item; ``published(item, what publish returned)`` says it is out."""
+    (``/bulletins/<int:bulletin_id>``): POST ``rule``/submit, /send-back, /publish
+    and /delete (endpoints ``admin.<name>_submit``, ``_send_back``, ``_publish``,
+    ``_delete``), each back to the page, or after a deletion (``deleted``) to the
+    ``listing``. ``steps`` is the domain module with ``submit``, ``send_back``,
+    ``publish`` and ``delete_draft``, which refuse with ``refused_as``;
+    ``load(<id>, lock=True)`` finds the item; ``published(item, what publish
+    returned)`` says it is out."""
     page = f"admin.{name}"
 
     def submit(**values: Any):
@@ -131,10 +135,20 @@ def add_review_views(
             **values,
         )
 
+    def delete(**values: Any):
+        item = load(**values, lock=True)
+        try:
+            steps.delete_draft(item, me())
+        except refused_as as problem:
+            return refuse(str(problem), page, **values)
+        db.session.commit()
+        return done(deleted, listing)
+
     for step, view, roles in (
         ("submit", submit, staff),
         ("send-back", send_back, PUBLISHERS),
         ("publish", publish, PUBLISHERS),
+        ("delete", delete, staff),
     ):
         endpoint = f"{name}_{step.replace('-', '_')}"
         bp.add_url_rule(f"{rule}/{step}", endpoint, role_required(*roles)(view), methods=["POST"])
