@@ -7,7 +7,7 @@ import os
 from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
-from blueprints.admin import PUBLISHERS, bp, role_required
+from blueprints.admin import PUBLISHERS, STAFF, bp, role_required
 from blueprints.admin.forms import ReasonForm, SendBackForm, UploadForm, campaign_tag_form
 from blueprints.admin.helpers import (
     batch_history,
@@ -28,7 +28,6 @@ from extensions import db
 from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
 
-STAFF = ("editor", "publisher", "admin")
 KINDS = ("cases", "listings")
 
 

@@ -8,7 +8,7 @@ import os
 from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
-from blueprints.admin import PUBLISHERS, bp, role_required
+from blueprints.admin import PUBLISHERS, STAFF, bp, role_required
 from blueprints.admin.forms import (
     BulletinCorrectionForm,
     BulletinForm,
@@ -19,8 +19,6 @@ from blueprints.common import paginate
 from domain import bulletins
 from extensions import db
 from models import Bulletin
-
-STAFF = ("editor", "publisher", "admin")
 
 
 def _indicators():
@@ -215,5 +213,4 @@ add_review_views(
     published=lambda found, _: f"已发布“{found.title}”，公众现在可以看到。",
     deleted="草稿通报已删除。",
     listing="admin.bulletins_list",
-    staff=STAFF,
 )

@@ -8,15 +8,13 @@ import os
 from flask import abort, current_app, render_template, request
 from sqlalchemy import func, select
 
-from blueprints.admin import bp, role_required
+from blueprints.admin import STAFF, bp, role_required
 from blueprints.admin.forms import GradingUploadForm
 from blueprints.admin.helpers import add_review_views, done, me, review_parts
 from blueprints.common import paginate
 from domain import gradings
 from extensions import db
 from models import GradingResult, GradingRun
-
-STAFF = ("editor", "publisher", "admin")
 
 
 def _get(run_id: int, *, lock: bool = False) -> GradingRun:
@@ -112,5 +110,4 @@ add_review_views(
     ),
     deleted="草稿已删除。",
     listing="admin.gradings_list",
-    staff=STAFF,
 )

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
 
-from blueprints.admin import PUBLISHERS, bp, role_required
+from blueprints.admin import PUBLISHERS, STAFF, bp, role_required
 from blueprints.admin.forms import ActionForm, SendBackForm
 from domain import audit
 from domain.importing import ImportSettings
@@ -95,7 +95,6 @@ def add_review_views(
     published: Callable[[Any, Any], str],
     deleted: str,
     listing: str,
-    staff: tuple[str, ...],
 ) -> None:
     """The review views of an item whose page is ``admin.<name>`` at ``rule``
     (``/bulletins/<int:bulletin_id>``): POST ``rule``/submit, /send-back, /publish
@@ -145,10 +144,10 @@ def add_review_views(
         return done(deleted, listing)
 
     for step, view, roles in (
-        ("submit", submit, staff),
+        ("submit", submit, STAFF),
         ("send-back", send_back, PUBLISHERS),
         ("publish", publish, PUBLISHERS),
-        ("delete", delete, staff),
+        ("delete", delete, STAFF),
     ):
         endpoint = f"{name}_{step.replace('-', '_')}"
         bp.add_url_rule(f"{rule}/{step}", endpoint, role_required(*roles)(view), methods=["POST"])
