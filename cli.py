@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask, current_app
@@ -15,6 +17,17 @@ def _import_settings():
     from domain.importing import ImportSettings
 
     return ImportSettings.from_config(current_app.config)
+
+
+@contextmanager
+def _progress(label: str, length: int) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal; nothing at all in a log or a pipe, where
+    click would print the bare label as a stray line."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:
+        yield bar.update
 
 
 @click.command("init-db")
@@ -46,9 +59,9 @@ def sample_data_command(case_count: int | None, listing_count: int | None, seed:
     upgrade_schema()
     counts = planned_counts(case_count, listing_count)
     total = sum(counts) if counts else None
-    with click.progressbar(length=total or 0, label="生成示例数据", file=sys.stderr, show_pos=True) as bar:
+    with _progress("生成示例数据", total or 0) as update:
         summary = load_sample_data(
-            cases=case_count, listings=listing_count, seed=seed, progress=bar.update if total else None
+            cases=case_count, listings=listing_count, seed=seed, progress=update if total else None
         )
     click.echo(summary)
 
@@ -68,7 +81,7 @@ def import_command(file: str, kind: str, title: str, publish: bool) -> None:
 
     with open(file, "rb") as handle:
         data = handle.read()
-    with click.progressbar(length=0, label="保存", file=sys.stderr, show_pos=True) as bar:
+    with _progress("保存", 0) as update:
         result = importing.import_file(
             data,
             os.path.basename(file),
@@ -77,7 +90,7 @@ def import_command(file: str, kind: str, title: str, publish: bool) -> None:
             settings=_import_settings(),
             actor=importing.CLI,
             publish=publish,
-            progress=bar.update,
+            progress=update,
         )
     if not result.ok:
         for error in result.report.errors:

@@ -11,6 +11,8 @@ this process wakes it (``wake``), it:
 - rebuilds an index that fell behind the log's retention, or builds the index
   of a site that never had one;
 - opens the newest generation, so the next search does not pay for it;
+- then merges small segments if too many have piled up (``indexer.merge_segments``:
+  bounded work; applying never merges, so a publish costs what it adds);
 - prunes log entries past their retention, at most once an hour.
 
 So a committed change is searchable in every process of every machine within
@@ -110,6 +112,13 @@ def follow_once(follower: Follower | None = None) -> int:
     else:
         with contextlib.suppress(indexer.IndexBusy):  # another process holds the writer: it applies
             applied = indexer.apply_pending(path, timeout=0)
+        searcher.snapshot()
+        # Only then, the change searchable, merge small segments if they piled up
+        # (bounded work; the process that added a segment looks).
+        with contextlib.suppress(indexer.IndexBusy):
+            if applied and indexer.merge_segments(path, timeout=0):
+                with contextlib.suppress(indexer.IndexBusy):  # what was committed during the merge
+                    applied += indexer.apply_pending(path, timeout=0)
     searcher.snapshot()
     if follower is not None and time.monotonic() - follower._last_prune > PRUNE_EVERY:
         follower._last_prune = time.monotonic()

@@ -23,17 +23,18 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 from flask import current_app
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec, W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.reading import SegmentReader
-from whoosh.writing import MERGE_SMALL
 
 from extensions import db
 from search_index.changelog import (
@@ -56,7 +57,7 @@ from search_index.documents import (
     key_of,
     load_documents,
 )
-from search_index.matchfile import MatchBuilder, file_name
+from search_index.matchfile import MatchBuilder, MatchFile, file_name
 from search_index.schema import SCHEMA_VERSION, make_schema
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,9 @@ BUILDING = "BUILDING"  # in a directory while a rebuild writes it
 LOG_CHUNK = 5000
 COMMIT_EVERY = 100_000  # documents per commit when applying a very large number of log entries
 DEFAULT_WRITER_TIMEOUT = 10.0
-MERGE_LIMIT = 20_000  # documents: larger segments are never merged by an update
+MERGE_LIMIT = 20_000  # documents: a merge never makes a larger segment (`search reindex` compacts)
+MAX_SMALL_SEGMENTS = 10  # segments of at most MERGE_LIMIT documents before the smallest are merged
+SCAN_FACTOR = 100  # documents of a segment per record looked for, up to which its match file is scanned
 
 
 class IndexBusy(RuntimeError):
@@ -179,38 +182,108 @@ def writer_timeout() -> float:
 
 class _MatchWriter:
     """A SegmentWriter that also collects the match rows of the documents it
-    adds, in docnum order, to write its segment's match file at commit."""
+    adds, in docnum order, to write its segment's match file at commit, and
+    replaces documents at the cost of the records named, not of the index."""
 
     def __init__(self, writer):
         self._writer = writer
         self.builder = MatchBuilder()
+        self.added: set[str] = set()  # keys added by this writer (not replaceable before its commit)
+        self._terms: dict[str, Any] = {}  # segment id → its term table, opened once per writer
+        self._files: dict[str, MatchFile | None] = {}  # segment id → its match file
 
     def add_document(self, **document) -> None:
         self._writer.add_document(**document)
+        self.added.add(document["key"])
         self.builder.add(1 if document["kind"] == LISTING else 0, document["row"])
 
-    def update_document(self, **document) -> None:
-        self._writer.update_document(**document)
-        self.builder.add(1 if document["kind"] == LISTING else 0, document["row"])
+    def remove(self, kind: str, ids: Sequence[int]) -> int:
+        """Delete the committed documents of the records ``ids``; returns how many.
+
+        Whoosh's ``update_document`` and ``delete_by_term`` open a reader of
+        every segment for each document (most of the time of applying a batch,
+        and more with every segment). Here a segment no larger than
+        SCAN_FACTOR documents a record is scanned in its match file's kind and
+        id columns (NumPy); in a larger one each record is one hash lookup in
+        its term table, opened once per writer."""
+        writer = self._writer
+        if not ids or not writer.segments:
+            return 0
+        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        code = 1 if kind == LISTING else 0
+        deleted, base = 0, 0
+        for segment in writer.segments:
+            size = segment.doc_count_all()
+            file = self._file(segment) if size <= SCAN_FACTOR * len(ids) else None
+            if file is not None:
+                docnums = np.flatnonzero((file["kind"] == code) & np.isin(file["id"], wanted)).tolist()
+            else:
+                docnums = self._lookup(segment, [key_of(kind, record_id) for record_id in ids])
+            for docnum in docnums:
+                if not segment.is_deleted(docnum):
+                    writer.delete_document(base + docnum)
+                    deleted += 1
+            base += size
+        return deleted
+
+    def _file(self, segment) -> MatchFile | None:
+        segment_id = segment.segment_id()
+        if segment_id not in self._files:
+            path = os.path.join(self._writer.storage.folder, file_name(segment_id))
+            self._files[segment_id] = MatchFile(path) if os.path.exists(path) else None
+        return self._files[segment_id]
+
+    def _lookup(self, segment, keys: list[str]) -> list[int]:
+        terms = self._terms.get(segment.segment_id())
+        if terms is None:
+            terms = self._terms[segment.segment_id()] = segment.codec().terms_reader(self._writer.storage, segment)
+        field = self._writer.schema["key"]
+        docnums = []
+        for key in keys:
+            term = field.to_bytes(key)
+            if ("key", term) in terms:
+                docnums.extend(terms.matcher("key", term, field.format).all_ids())
+        return docnums
+
+    def close_readers(self) -> None:
+        for terms in self._terms.values():
+            with contextlib.suppress(Exception):
+                terms.close()
+        for file in self._files.values():
+            if file is not None:
+                file.close()
+        self._terms, self._files = {}, {}
 
     def __getattr__(self, name: str):
         return getattr(self._writer, name)
 
 
-def _merge_small_segments(writer, segments):
-    """Whoosh's MERGE_SMALL among the segments of at most MERGE_LIMIT documents:
-    a merged segment's match file is rebuilt from its stored rows, which must
-    stay cheap (a `search reindex` compacts the big ones)."""
-    big = [segment for segment in segments if segment.doc_count_all() > MERGE_LIMIT]
-    small = [segment for segment in segments if segment.doc_count_all() <= MERGE_LIMIT]
-    return big + MERGE_SMALL(writer, small)
+def _to_merge(segments) -> list:
+    """The segments a merge takes now: once more than MAX_SMALL_SEGMENTS have at
+    most MERGE_LIMIT documents, the smallest of them, as many as make at most
+    MERGE_LIMIT documents together (at least two). A merged segment's match
+    file is rebuilt from its stored rows: the work stays bounded, whatever the
+    size of the index."""
+    small = sorted((s for s in segments if s.doc_count_all() <= MERGE_LIMIT), key=lambda s: s.doc_count_all())
+    if len(small) <= MAX_SMALL_SEGMENTS:
+        return []
+    chosen, total = [], 0
+    for segment in small:
+        if total + segment.doc_count_all() > MERGE_LIMIT:
+            break
+        chosen.append(segment)
+        total += segment.doc_count_all()
+    return chosen if len(chosen) >= 2 else []
 
 
 @contextmanager
-def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
+def index_writer(ix, timeout: float | None = None, merge: bool = False, **options) -> Iterator:
     """A SegmentWriter that commits on success and is always released: a
     concurrent writer waits up to ``timeout`` seconds, then gets ``IndexBusy``.
-    After the commit every segment has its match file."""
+    Nothing is merged unless ``merge`` (``merge_segments``), so a commit costs
+    what it adds and deletes. The new segment's match file is written before
+    the table of contents names the segment: no process ever opens a segment
+    without its file (each would rebuild it from the stored rows)."""
     try:
         writer = ix.writer(
             timeout=writer_timeout() if timeout is None else timeout,
@@ -223,12 +296,32 @@ def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
         raise IndexBusy("搜索索引正在被另一个进程写入，请稍后再试") from None
     committed = False
     wrapped = _MatchWriter(writer)
+
+    def policy(whoosh_writer, segments):
+        # Whoosh calls this at commit, before it writes the new segment and the table of contents.
+        chosen = {segment.segment_id() for segment in _to_merge(segments)} if merge else set()
+        for segment in segments:
+            if segment.segment_id() in chosen:
+                reader = SegmentReader(whoosh_writer.storage, whoosh_writer.schema, segment)
+                try:
+                    # add_reader appends the live documents in this order, after those added.
+                    for _docnum, fields in reader.iter_docs():
+                        wrapped.builder.add(1 if fields["kind"] == LISTING else 0, fields["row"])
+                    whoosh_writer.add_reader(reader)
+                finally:
+                    reader.close()
+        if wrapped.builder.count:
+            new_segment = whoosh_writer.newsegment.segment_id()
+            wrapped.builder.write(os.path.join(ix.storage.folder, file_name(new_segment)))
+        return [segment for segment in segments if segment.segment_id() not in chosen]
+
     try:
         yield wrapped
-        new_segment = writer.newsegment.segment_id()
-        writer.commit(merge=options.get("merge", True), mergetype=_merge_small_segments)
+        wrapped.close_readers()
+        writer.commit(mergetype=policy)
         committed = True
     finally:
+        wrapped.close_readers()
         if not committed:
             with contextlib.suppress(Exception):  # already closed by a failed commit
                 writer.cancel()
@@ -236,12 +329,20 @@ def index_writer(ix, timeout: float | None = None, **options) -> Iterator:
             if lock is not None and getattr(lock, "fd", None) is not None:
                 with contextlib.suppress(Exception):
                     lock.release()
-    segments = ix._read_toc().segments
-    for segment in segments:
-        # Nothing merged into the new segment: its documents are exactly the ones added.
-        if segment.segment_id() == new_segment and segment.doc_count_all() == wrapped.builder.count:
-            wrapped.builder.write(os.path.join(ix.storage.folder, file_name(new_segment)))
-    ensure_match_files(ix.storage.folder, ix, segments)
+    ensure_match_files(ix.storage.folder, ix, ix._read_toc().segments)  # any still without one (a removed file)
+
+
+def merge_segments(path: str, timeout: float | None = None) -> int:
+    """One bounded merge of small segments if too many have piled up (see
+    ``_to_merge``); applying the log never merges, so a publish costs what it
+    adds. Run after the entries are applied and searchable. Returns the number
+    of segments merged into one (0: nothing to do)."""
+    ix = open_index(path)
+    if not _to_merge(ix._read_toc().segments):
+        return 0
+    with index_writer(ix, timeout=timeout, merge=True) as writer:
+        merged = len(_to_merge(writer.segments))  # what the policy takes at this commit
+    return merged
 
 
 def ensure_match_files(directory: str, ix, segments) -> None:
@@ -281,15 +382,13 @@ def _apply_lock(directory: str, timeout: float) -> Iterator[None]:
         lock.release()
 
 
-def _write_changes(writer, kind: str, ids: list[int], rules: NameRules, fresh: bool) -> int:
+def _write_changes(writer: _MatchWriter, kind: str, ids: list[int], rules: NameRules) -> int:
+    """Delete the documents of the records ``ids``, then add those still public
+    (Whoosh's advice for many updates: delete in a batch, then add)."""
     documents, gone = load_documents(kind, ids, rules)
-    for record_id in gone:
-        writer.delete_by_term("key", key_of(kind, record_id))
+    writer.remove(kind, ids)
     for document in documents:
-        if fresh:
-            writer.add_document(**document)
-        else:
-            writer.update_document(**document)
+        writer.add_document(**document)
     return len(documents) + len(gone)
 
 
@@ -297,7 +396,8 @@ def apply_pending(path: str, timeout: float | None = None, progress: Callable[[i
     """Apply the log entries ``path`` has not applied yet: re-read each record,
     upsert its document if it is publicly indexable, else delete it; commit;
     then record the applied sequence (a crash in between only applies the same
-    entries again). Returns the number of entries applied."""
+    entries again). Returns the number of entries applied. Nothing is merged
+    here (``merge_segments``): the cost is that of the entries."""
     timeout = writer_timeout() if timeout is None else timeout
     rules = NameRules.from_config(current_app.config)
     applied_total = 0
@@ -310,27 +410,32 @@ def apply_pending(path: str, timeout: float | None = None, progress: Callable[[i
             return 0
         ix = open_index(path)
         while True:
-            written = 0
+            written, more = 0, False
             with index_writer(ix, timeout=timeout) as writer:
-                fresh = ix.doc_count_all() == 0  # nothing to replace: skip the per-key deletes
-                while written < COMMIT_EVERY:
+                while not more:
                     entries = read_entries(state, LOG_CHUNK)
                     if not entries:
                         break
-                    state = advance(state, [entry.id for entry in entries])
                     by_kind: dict[str, set[int]] = {kind: set() for kind in KINDS}
                     for entry in entries:
                         by_kind.setdefault(entry.record_kind, set()).add(entry.record_id)
+                    if any(key_of(kind, i) in writer.added for kind, ids in by_kind.items() for i in ids):
+                        # A record this writer has already added: Whoosh deletes only
+                        # committed documents, so commit first (else a duplicate).
+                        more = True
+                        break
+                    state = advance(state, [entry.id for entry in entries])
                     for kind in KINDS:
                         if by_kind[kind]:
-                            written += _write_changes(writer, kind, sorted(by_kind[kind]), rules, fresh)
+                            written += _write_changes(writer, kind, sorted(by_kind[kind]), rules)
                     applied_total += len(entries)
                     if progress:
                         progress(len(entries))
                     db.session.rollback()  # end the read transaction; keep memory flat
+                    more = written >= COMMIT_EVERY
             # The index is committed: only now may the directory claim the entries.
             write_applied(path, state)
-            if written < COMMIT_EVERY:
+            if not more:
                 return applied_total
 
 
@@ -371,6 +476,9 @@ def _sync(timeout: float | None, progress: Callable[[int], None] | None) -> int:
             reindex()
             return 0
         applied = apply_pending(path, timeout, progress)
+        if applied:
+            with contextlib.suppress(IndexBusy):  # another process is writing: the next apply merges
+                merge_segments(path, timeout)
         if current_dir() == path:
             return applied
         # A rebuild swapped the index meanwhile: bring the new one up to date too.

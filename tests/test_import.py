@@ -161,6 +161,7 @@ def test_example_files_import_through_the_cli(app, runner, name, kind, count):
         args=["import", str(example_file(name)), "--kind", kind, "--title", "2020年第四批", "--publish"]
     )
     assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # no progress bar's bare label in a log or a pipe
     model = Case if kind == "cases" else Listing
     assert db.session.scalar(select(func.count()).select_from(model).where(model.status == "published")) == count
     batch = db.session.scalars(select(Batch)).one()

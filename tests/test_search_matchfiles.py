@@ -36,8 +36,9 @@ def publish(n: int) -> None:
     )
 
 
-def test_every_segment_has_its_file_and_only_live_segments_keep_one(app):
-    for n in range(6):  # enough commits for Whoosh to merge small segments
+def test_every_segment_has_its_file_and_only_live_segments_keep_one(app, monkeypatch):
+    monkeypatch.setattr(indexer, "MAX_SMALL_SEGMENTS", 2)  # merges after a few commits
+    for n in range(6):
         publish(n)
         assert match_files() == {file_name(segment) for segment in segment_ids()}
     assert not [name for name in os.listdir(indexer.current_dir()) if name.startswith(".")]

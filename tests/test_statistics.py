@@ -15,10 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from domain import statistics
+from domain import audit, campaigns, statistics
 from domain.importing import ImportSettings, check_file, store_batch
 from domain.params import ParameterError
-from domain.publishing import publish_batch, remove_listing, revoke_listing, withdraw_batch, withdraw_record
+from domain.publishing import (
+    correct_record,
+    publish_batch,
+    record_fields,
+    remove_listing,
+    revoke_listing,
+    withdraw_batch,
+    withdraw_record,
+)
 from extensions import db
 from models import Batch, Case, CaseViolationType, Listing, SearchChange, User
 from tests.admin_support import make_user
@@ -452,15 +460,49 @@ def test_figures_are_cached_until_something_changes(data):
         assert figures(year=2020) == first
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
-    assert len(statements) == 2  # the data version only: the batch table and the last audit event
-    # a withdrawal (a staff change, audited) is seen at once
+    assert len(statements) == 3  # the data version only: batches, the change log, campaign events
+    # a login or an account change is no reason to count everything again
     staff = db.session.scalar(select(User))
+    audit.record("login", staff, user=staff, summary="登录")
+    staff.last_login_at = dt.datetime(2026, 1, 5, 9, 0)
+    db.session.commit()
+    statements.clear()
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert figures(year=2020) == first
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 3
+    # a withdrawal (a staff change, audited) is seen at once
     withdraw_record(db.session.scalar(select(Case).where(Case.document_no == "兰城劳监〔2020〕1号")), "公布有误", staff)
     db.session.commit()
     assert figures(year=2020)["cases"] == 2
     # so is a batch published without any audit event (the command line, sample data)
     load("cases", [_case(12, "兰城劳监〔2020〕20号")], title="2020年第五批")
     assert figures(year=2020)["cases"] == 3 and figures(year=2020)["case_batches"] == 3
+
+
+def test_a_correction_and_a_renamed_campaign_are_seen_at_once(data):
+    staff = db.session.scalar(select(User))
+    case = db.session.scalar(select(Case).where(Case.document_no == "兰城劳监〔2020〕1号"))
+    before = figures(year=2020)
+    correct_record(case, {**record_fields(case), "workers_involved": 20}, "人数更正", staff)
+    db.session.commit()
+    assert figures(year=2020)["case_workers"] == before["case_workers"] + 8
+
+    drive = campaigns.save(
+        None, name="冬季攻坚", starts_on=dt.date(2020, 1, 1), ends_on=None, description=None, user=staff
+    )
+    db.session.flush()
+    campaigns.tag_batch(case.batch, drive, staff)
+    db.session.commit()
+    period = statistics.parse_period({"year": "2020"})
+    assert [row["name"] for row in statistics.compute(period).breakdowns["campaign"]] == ["冬季攻坚"]
+    campaigns.save(
+        drive, name="根治欠薪冬季攻坚", starts_on=drive.starts_on, ends_on=None, description=None, user=staff
+    )
+    db.session.commit()
+    assert [row["name"] for row in statistics.compute(period).breakdowns["campaign"]] == ["根治欠薪冬季攻坚"]
 
 
 def test_the_cache_cannot_grow_without_end(data, monkeypatch):
