@@ -9,11 +9,20 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
-from flask import Request, Response, current_app, make_response, render_template, request, stream_with_context, url_for
+from flask import (
+    Request,
+    Response,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import Select, func, select
-from werkzeug.datastructures import MultiDict
 
 from domain import clock, exporting
 from domain.params import choice_param, int_param
@@ -214,21 +223,56 @@ def url_with(endpoint: str | None = None, **changes: Any) -> str:
     repeated into every link on the page."""
     from blueprints.edge import understood_parameters
 
+    # Plain lists rather than a MultiDict: a search page builds some fifty links.
     understood = understood_parameters()
-    args = MultiDict([(name, value) for name, value in request.args.items(multi=True) if name in understood])
     if "page" not in changes:
-        args.pop("page", None)
+        understood.discard("page")
+    query: dict[str, list[Any]] = {}
+    for name, value in request.args.items(multi=True):
+        if name in understood:
+            query.setdefault(name, []).append(value)
     view_args = dict(request.view_args or {})
     for name, value in changes.items():
         if name in view_args:
             view_args[name] = value
             continue
-        args.pop(name, None)
+        query.pop(name, None)
         if value is None or value == "":
             continue
-        if isinstance(value, (list, tuple)):
-            for item in value:
-                args.add(name, item)
-        else:
-            args[name] = value
-    return url_for(endpoint or request.endpoint, **view_args, **args.to_dict(flat=False))
+        query[name] = list(value) if isinstance(value, (list, tuple)) else [value]
+    return _url(endpoint or request.endpoint, view_args, query)
+
+
+# Query-string encoding as werkzeug's URL building does it (werkzeug.urls._urlencode).
+_QUERY_SAFE = "!$'()*,/:;?@"
+
+
+def _url(endpoint: str, view_args: dict[str, Any], query: dict[str, list[Any]]) -> str:
+    """``url_for(endpoint, **view_args, **query)``, with the path looked up once
+    per request and endpoint: routing builds the same path for every link of a
+    page, and a search page has some fifty."""
+    if not query or not _path_only_arguments(endpoint).isdisjoint(query) or not view_args.keys().isdisjoint(query):
+        return url_for(endpoint, **view_args, **query)
+    paths = g.setdefault("url_with_paths", {})
+    key = (endpoint, *view_args.items())
+    path = paths.get(key) if all(isinstance(value, (str, int)) for value in view_args.values()) else "?"
+    if path is None:
+        path = paths[key] = url_for(endpoint, **view_args)
+    if "?" in path:  # a view argument the route does not take went into the query
+        return url_for(endpoint, **view_args, **query)
+    items = [(name, value) for name, values in query.items() for value in values]
+    return f"{path}?{urlencode(items, safe=_QUERY_SAFE)}" if items else path
+
+
+def _path_only_arguments(endpoint: str) -> frozenset[str]:
+    """The names an endpoint's routes take in their path or defaults: a query
+    parameter by such a name is left to url_for."""
+    names = current_app.extensions.setdefault("url_with_route_names", {})
+    found = names.get(endpoint)
+    if found is None:
+        found = names[endpoint] = frozenset(
+            name
+            for rule in current_app.url_map.iter_rules(endpoint)
+            for name in (*rule.arguments, *(rule.defaults or {}))
+        )
+    return found

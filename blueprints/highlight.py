@@ -21,6 +21,8 @@ def _spans(text: str, parts: Sequence[str]) -> list[tuple[int, int]]:
         while start >= 0:
             spans.append((start, start + len(part)))
             start = folded.find(part, start + 1)
+    if len(spans) < 2:  # nothing to sort or merge (most fields of most results)
+        return spans
     spans.sort()
     merged: list[tuple[int, int]] = []
     for begin, end in spans:
@@ -31,17 +33,26 @@ def _spans(text: str, parts: Sequence[str]) -> list[tuple[int, int]]:
     return merged
 
 
+def _marked(text: str, spans: list[tuple[int, int]]) -> Markup:
+    # Escaped pieces joined as plain text and wrapped once: a page has hundreds.
+    if not spans:
+        return escape(text)
+    out = []
+    last = 0
+    for begin, end in spans:
+        out.append(escape(text[last:begin]))
+        out.append("<mark>")
+        out.append(escape(text[begin:end]))
+        out.append("</mark>")
+        last = end
+    out.append(escape(text[last:]))
+    return Markup("".join(out))
+
+
 def highlight(text: str | None, parts: Sequence[str]) -> Markup:
     """``text`` HTML-escaped, with every occurrence of a part in <mark>."""
     text = text or ""
-    out = []
-    last = 0
-    for begin, end in _spans(text, parts):
-        out.append(escape(text[last:begin]))
-        out.append(Markup("<mark>") + escape(text[begin:end]) + Markup("</mark>"))
-        last = end
-    out.append(escape(text[last:]))
-    return Markup("").join(out)
+    return _marked(text, _spans(text, parts))
 
 
 def highlight_whole(text: str | None, matched: bool) -> Markup:
@@ -54,7 +65,7 @@ def highlight_whole(text: str | None, matched: bool) -> Markup:
 
 def docno_matches(document_no: str | None, parts: Sequence[str]) -> bool:
     key = docno_key(document_no)
-    return bool(key) and any(docno_key(part) and docno_key(part) in key for part in parts)
+    return bool(key) and any(part_key and part_key in key for part_key in map(docno_key, parts))
 
 
 def snippet(text: str | None, parts: Sequence[str], width: int = 90) -> Markup:
@@ -62,7 +73,7 @@ def snippet(text: str | None, parts: Sequence[str], width: int = 90) -> Markup:
     text = " ".join((text or "").split())
     spans = _spans(text, parts)
     if len(text) <= width:
-        return highlight(text, parts)
+        return _marked(text, spans)
     start = 0
     if spans:
         start = max(0, min(spans[0][0] - width // 3, len(text) - width))

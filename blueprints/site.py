@@ -14,9 +14,13 @@ from models import Batch
 _first_run_lock = threading.Lock()
 
 
+# Built once: every page asks (SQLAlchemy then reuses the compiled statement).
+_SAMPLE_PUBLISHED = select(exists().where(Batch.is_sample.is_(True), Batch.status == "published"))
+
+
 def sample_data_shown() -> bool:
     """True while any published batch is sample data, so every page can say so."""
-    return bool(db.session.scalar(select(exists().where(Batch.is_sample.is_(True), Batch.status == "published"))))
+    return bool(db.session.scalar(_SAMPLE_PUBLISHED))
 
 
 def _ensure_first_run_data(app: Flask) -> None:

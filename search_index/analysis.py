@@ -24,7 +24,8 @@ for _code in range(0x41, 0x5B):
     _FOLD[_code] = _code + 32
 for _code in range(0xFF21, 0xFF3B):
     _FOLD[_code] = _code - 0xFEE0 + 32
-_FOLD_TABLE = str.maketrans(_FOLD)
+_FOLDED = {chr(code): chr(folded) for code, folded in _FOLD.items()}
+_FOLDABLE = re.compile("[A-Z\u3000\uff01-\uff5e]")
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
@@ -33,7 +34,12 @@ _CJK_CHAR = re.compile(rf"[{_CJK}]")
 
 def fold(text: str | None) -> str:
     """Full-width to ASCII and lower case, keeping the length."""
-    return (text or "").translate(_FOLD_TABLE)
+    text = text or ""
+    if text.isascii():
+        return text.lower()  # the same mapping for ASCII, done in C
+    # Only the few foldable characters are replaced: str.translate with a
+    # mapping looks up every character of a long text, three times slower.
+    return _FOLDABLE.sub(lambda found: _FOLDED[found.group()], text)
 
 
 def is_cjk(char: str) -> bool:

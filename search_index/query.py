@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 import numpy as np
-from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload, lazyload
 
 from domain import clock
 from domain.visibility import case_is_public_clause, is_record_public, listing_is_public_clause
@@ -301,16 +301,14 @@ def _name_campaigns(facets: dict[str, list[FacetValue]], filters: Filters) -> di
         values.setdefault(str(filters.campaign), FacetValue(str(filters.campaign), "", 0, True))
     if not values:
         return facets
-    named = db.session.execute(
-        select(Campaign.id, Campaign.name)
-        .where(Campaign.id.in_([int(v) for v in values]))
-        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
-    ).all()
+    named = db.session.execute(_CAMPAIGN_NAMES, {"ids": [int(v) for v in values]}).all()
     campaign = [FacetValue(str(cid), name, values[str(cid)].count, values[str(cid)].selected) for cid, name in named]
     return {**facets, "campaign": campaign}
 
 
 # --- ordering -------------------------------------------------------------------------
+
+FEW_MATCHES = 5000  # up to this many matches a page is sorted out of them alone
 
 
 def _page(
@@ -320,6 +318,14 @@ def _page(
     start, need = (page - 1) * per_page, page * per_page
     if total is None or sort:
         return [(d, 0) for d in snap.top(matched, need, sort)[start:]]
+    docs = np.flatnonzero(matched)
+    if len(docs) <= FEW_MATCHES:
+        # Few matches (most queries): sort just them, in the order of the tiers
+        # below (ties in docnum order, as ``top`` keeps them) — no pass over
+        # the whole index per tier.
+        order = np.lexsort((-snap.ids[docs], -snap.days[docs].astype(np.int64), total[docs]))
+        picked = docs[order[start:need]]
+        return list(zip(picked.tolist(), total[picked].tolist(), strict=True))
     counts = np.bincount(total[matched], minlength=1) if matched.any() else np.zeros(1, dtype=np.int64)
     chosen: list[tuple[int, int]] = []
     for tier in np.flatnonzero(counts).tolist():
@@ -488,6 +494,25 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     _attach_records(outcome, today)
 
 
+# The statements every search runs, built once: SQLAlchemy then finds their
+# compiled form without rebuilding them (and their cache key) per request.
+_PENDING_AFTER = select(func.count(), func.max(SearchChange.id)).where(SearchChange.id > bindparam("seq"))
+_CAMPAIGN_NAMES = (
+    select(Campaign.id, Campaign.name)
+    .where(Campaign.id.in_(bindparam("ids", expanding=True)))
+    .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+)
+# By primary key, then the one definition of "public" (domain.visibility):
+# with the status in the WHERE clause SQLite would scan a status index. A
+# listing's persons come in the same query (a join is cheaper than a second
+# "selectin" query for a page of records).
+_PAGE_RECORDS = {
+    CASE: select(Case).where(Case.id.in_(bindparam("ids", expanding=True))).options(lazyload(Case.batch)),
+    LISTING: select(Listing)
+    .where(Listing.id.in_(bindparam("ids", expanding=True)))
+    .options(lazyload(Listing.batch), joinedload(Listing.persons)),
+}
+
 PENDING_LIMIT = 200_000  # log entries looked at per check; a follower applies them within seconds
 
 
@@ -497,9 +522,11 @@ def _hidden_pending(snap: Snapshot, today: dt.date) -> np.ndarray | None:
     removed, revoked, expired); None if there are none. Remembered per
     snapshot until the pending entries or the day change."""
     state = snap.applied
-    count, newest = db.session.execute(
-        select(func.count(), func.max(SearchChange.id)).where(pending_clause(state))
-    ).one()
+    if state.holes:
+        statement, values = select(func.count(), func.max(SearchChange.id)).where(pending_clause(state)), {}
+    else:  # the usual case: one prepared statement
+        statement, values = _PENDING_AFTER, {"seq": state.seq}
+    count, newest = db.session.execute(statement, values).one()
     if not count:
         return None
     key = (state.to_json(), count, newest, today)
@@ -553,12 +580,9 @@ def _attach_records(outcome: Outcome, today: dt.date) -> None:
     for hit in outcome.hits:
         by_kind[hit.kind].append(hit.record_id)
     found: dict[tuple[str, int], Case | Listing] = {}
-    # By primary key, then the one definition of "public" (domain.visibility):
-    # with the status in the WHERE clause SQLite would scan a status index.
-    for kind, model in ((CASE, Case), (LISTING, Listing)):
+    for kind in (CASE, LISTING):
         if by_kind[kind]:
-            statement = select(model).where(model.id.in_(by_kind[kind])).options(lazyload(model.batch))
-            for record in db.session.scalars(statement):
+            for record in db.session.scalars(_PAGE_RECORDS[kind], {"ids": by_kind[kind]}).unique():
                 if is_record_public(record, today):
                     found[(kind, record.id)] = record
     kept = []

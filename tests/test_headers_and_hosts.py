@@ -205,3 +205,34 @@ def test_staff_lists_drop_junk_too(client, data, fast_hashing):  # noqa: F811
     with client.get(f"/admin/audit?action=login&junk={JUNK}") as response:
         text = response.get_data(as_text=True)
     assert response.status_code == 200 and "junk=" not in text
+
+
+def test_links_of_a_page_are_what_url_for_builds_whatever_the_path_prefix(configured, data):
+    # url_with builds a page's route path once and encodes each link's query
+    # itself: the links must be exactly url_for's, with a path prefix too.
+    from flask import request, url_for
+
+    from blueprints.common import url_with
+
+    site = configured()
+    for base in (None, BASE + "/gongshi"):
+        with site.test_request_context("/search.csv?q=恒 达&district=城关区&page=2&id=7&junk=1", base_url=base):
+            for name in ("q", "district", "page", "id"):
+                request.args.get(name)
+            assert url_with() == url_for("search.search_csv", q="恒 达", district="城关区", id="7")
+            assert url_with(page=3, q="a/b?c&d") == url_for(
+                "search.search_csv", district="城关区", id="7", page=3, q="a/b?c&d"
+            )
+            assert url_with("search.search_json", district=["城关区", "七里河区"]) == url_for(
+                "search.search_json", fmt="csv", q="恒 达", id="7", district=["城关区", "七里河区"]
+            )
+        with site.test_request_context("/search?q=恒 达&district=城关区&page=2", base_url=base):
+            for name in ("q", "district", "page"):
+                request.args.get(name)
+            assert url_with(district=None) == url_for("search.search", q="恒 达")
+            assert url_with(page=3) == url_for("search.search", q="恒 达", district="城关区", page=3)
+            assert url_with("search.search_atom", page=None) == url_for(
+                "search.search_atom", q="恒 达", district="城关区"
+            )
+            assert url_with(q="", district="") == url_for("search.search")
+            assert url_with().startswith("/gongshi/search?" if base else "/search?")

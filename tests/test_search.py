@@ -69,6 +69,19 @@ def test_fold_keeps_offsets():
     assert fold(text) == "abc恒达 x"
 
 
+def test_fold_maps_exactly_full_width_ascii_the_ideographic_space_and_capitals():
+    for code in range(0x20, 0x7F):
+        assert fold(chr(code)) == chr(code).lower()
+    for code in range(0xFF01, 0xFF5F):
+        assert fold(chr(code)) == chr(code - 0xFEE0).lower()
+    assert fold("\u3000") == " "
+    # Other letters and punctuation are left alone, ASCII among them or not.
+    for text in ("ÀÉ", "Ω", "〔2025〕", "，。、", "兰州Ｘ公司À"):
+        assert fold(text) == "".join(fold(c) if c.isascii() or "\uff01" <= c <= "\uff5e" else c for c in text)
+    assert fold("兰人社失信〔２０２５〕Ａ号 AB") == "兰人社失信〔2025〕a号 ab"
+    assert fold(None) == "" and fold("") == ""
+
+
 def test_core_name_drops_the_legal_form():
     assert core_name("兰州恒达建筑工程有限公司") == "兰州恒达建筑工程"
     assert core_name("兰州恒达建筑工程有限公司（榆中分公司）") == "兰州恒达建筑工程"
@@ -148,6 +161,41 @@ def test_name_matches_rank_above_facts_matches(cases):
     assert names(search("安宁")) == [NAMES[5]]
     assert search("安宁").hits[0].tier == 6
     assert search("宏远").hits[0].tier < 6
+
+
+def test_a_page_of_few_matches_is_ordered_as_the_walk_over_the_tiers_orders_it(cases, monkeypatch):
+    # Few matches are sorted by themselves; many are taken tier by tier from
+    # the index's date order. Both give the same pages, ties and all.
+    from search_index import query
+
+    load(
+        "cases",
+        [
+            case_row(
+                违法主体名称=f"兰州恒达劳务{i}有限公司", 决定日期="2025-03-01", 文书编号=f"兰劳监〔2025〕{50 + i}号"
+            )
+            for i in range(7)
+        ],
+        title="2025年第二批",
+    )
+    load(
+        "listings",
+        [
+            listing_row(
+                单位名称=f"兰州恒达物流{i}有限公司", 列入日期="2025-03-01", 决定文书号=f"兰人社失信〔2025〕{50 + i}号"
+            )
+            for i in range(4)
+        ],
+        title="2025年第三批",
+    )
+    for q in ("恒达", "兰州 工资", "恒达 OR 达建", "有限公司"):
+        sorted_alone = [
+            [(h.kind, h.record_id, h.tier) for h in search(q, page=p, per_page=4).hits] for p in (1, 2, 3, 4)
+        ]
+        monkeypatch.setattr(query, "FEW_MATCHES", 0)
+        walked = [[(h.kind, h.record_id, h.tier) for h in search(q, page=p, per_page=4).hits] for p in (1, 2, 3, 4)]
+        monkeypatch.undo()
+        assert sorted_alone == walked and sorted_alone[0], q
 
 
 def test_people_are_searchable(cases):
@@ -246,6 +294,13 @@ def test_highlight_escapes_markup_around_and_inside_marks():
 
 def test_highlight_is_width_and_case_blind():
     assert str(highlight("兰州ＡＢＣ科技", ["abc"])) == "兰州<mark>ＡＢＣ</mark>科技"
+
+
+def test_highlight_merges_overlapping_and_touching_matches_and_leaves_unmatched_text_escaped():
+    assert str(highlight("恒达建筑恒达", ["恒达建", "达建筑", "恒达"])) == "<mark>恒达建筑恒达</mark>"
+    assert str(highlight("恒达 建筑 恒达", ["恒达", ""])) == "<mark>恒达</mark> 建筑 <mark>恒达</mark>"
+    assert str(highlight("a<b>&c", ["x"])) == "a&lt;b&gt;&amp;c"
+    assert str(highlight(None, ["恒达"])) == "" and str(highlight("恒达", [])) == "恒达"
 
 
 def test_snippet_centres_on_the_match():
