@@ -330,11 +330,6 @@ def create_bulletin(
     return bulletin
 
 
-def _require_draft(bulletin: Bulletin) -> None:
-    if bulletin.status != "draft":
-        raise BulletinError("只有草稿可以修改；待审核的通报请先由审核人退回")
-
-
 def edit_draft(
     bulletin: Bulletin,
     values: Sequence[tuple[Indicator, Decimal]],
@@ -343,7 +338,7 @@ def edit_draft(
     period: tuple[int, int, int] | None = None,
 ) -> None:
     """Change a draft's figures, title and (``period``: year, first and last month) period."""
-    _require_draft(bulletin)
+    REVIEW.require_draft(bulletin)
     if not values:
         raise BulletinError("通报中没有任何指标")
     if period is not None:
@@ -360,7 +355,7 @@ def edit_draft(
 
 
 def delete_draft(bulletin: Bulletin, user: User) -> None:
-    _require_draft(bulletin)
+    REVIEW.require_draft(bulletin)
     audit.record(
         "bulletin.delete",
         bulletin,
@@ -372,38 +367,11 @@ def delete_draft(bulletin: Bulletin, user: User) -> None:
 
 
 def submit(bulletin: Bulletin, user: User) -> None:
-    _require_draft(bulletin)
-    if not bulletin.values:
-        raise BulletinError("通报中没有任何指标，不能提交审核")
-    before = _state(bulletin)
-    bulletin.status = "submitted"
-    bulletin.submitted_at = utcnow()
-    bulletin.submitted_by_id = user.id
-    audit.record(
-        "bulletin.submit",
-        bulletin,
-        *audit.changed_only(before, _state(bulletin)),
-        user,
-        summary=f"提交审核“{bulletin.title}”",
-    )
+    REVIEW.submit(bulletin, user)
 
 
 def send_back(bulletin: Bulletin, comment: str, user: User) -> None:
-    if bulletin.status != "submitted":
-        raise BulletinError("只有待审核的通报可以退回")
-    comment = clean_text(comment)
-    if not comment:
-        raise BulletinError("退回时请写明需要修改的地方")
-    before = _state(bulletin)
-    bulletin.status = "draft"
-    bulletin.review_comment = comment
-    audit.record(
-        "bulletin.send_back",
-        bulletin,
-        *audit.changed_only(before, _state(bulletin)),
-        user,
-        summary=f"退回“{bulletin.title}”：{comment}",
-    )
+    REVIEW.send_back(bulletin, comment, user)
 
 
 def published_for_period(year: int, month_from: int, month_to: int) -> Bulletin | None:
@@ -420,21 +388,8 @@ def published_for_period(year: int, month_from: int, month_to: int) -> Bulletin 
     )
 
 
-PREPARING_ACTIONS = ("bulletin.create", "bulletin.edit", "bulletin.submit")
-
-
-def why_not(bulletin: Bulletin, user: User, *, four_eyes: bool) -> str | None:
-    """Why this user may not publish this bulletin, or None if they may."""
-    problem = review.why_not_publish(
-        bulletin,
-        user,
-        four_eyes=four_eyes,
-        noun="通报",
-        object_type="bulletin",
-        preparing_actions=PREPARING_ACTIONS,
-    )
-    if problem:
-        return problem
+def _clash(bulletin: Bulletin) -> str | None:
+    """Another bulletin already published for the same months stops a staff publication."""
     clash = published_for_period(bulletin.year, bulletin.month_from, bulletin.month_to)
     if clash is not None and clash.id != bulletin.id:
         return f"{period_label(*clash_period(clash))}的通报已经发布（“{clash.title}”）；如数字有误，请更正已发布的通报"
@@ -443,6 +398,23 @@ def why_not(bulletin: Bulletin, user: User, *, four_eyes: bool) -> str | None:
 
 def clash_period(bulletin: Bulletin) -> tuple[int, int, int]:
     return bulletin.year, bulletin.month_from, bulletin.month_to
+
+
+REVIEW = review.Workflow(
+    action="bulletin",
+    noun="通报",
+    error=BulletinError,
+    state=_state,
+    draft_only="只有草稿可以修改；待审核的通报请先由审核人退回",
+    preparing_actions=("bulletin.create", "bulletin.edit", "bulletin.submit"),
+    why_not_submit=lambda bulletin: None if bulletin.values else "通报中没有任何指标，不能提交审核",
+    conflict=_clash,
+)
+
+
+def why_not(bulletin: Bulletin, user: User, *, four_eyes: bool) -> str | None:
+    """Why this user may not publish this bulletin, or None if they may."""
+    return REVIEW.why_not_publish(bulletin, user, four_eyes=four_eyes)
 
 
 def publish(
@@ -456,27 +428,15 @@ def publish(
     """Publish a submitted bulletin after review. ``user`` None: the command line
     or the sample data (named by ``username``), which publish a draft directly, as
     ``flask import --publish`` does."""
-    if user is not None:
-        problem = why_not(bulletin, user, four_eyes=four_eyes)
-        if problem:
-            raise BulletinError(problem)
-    else:
-        if bulletin.status not in ("draft", "submitted"):
-            raise BulletinError("只有草稿或待审核的通报可以发布")
+    REVIEW.check_publish(bulletin, user, four_eyes=four_eyes)
+    if user is None:
         clash = published_for_period(bulletin.year, bulletin.month_from, bulletin.month_to)
         if clash is not None:
             raise BulletinError(f"{period_label(*clash_period(clash))}的通报已经发布（编号 {clash.id}）")
-    before = _state(bulletin)
-    bulletin.status = "published"
-    bulletin.published_at = utcnow()
-    bulletin.published_on = published_on or clock.today()
-    bulletin.published_by_id = getattr(user, "id", None)
-    bulletin.review_comment = None
-    audit.record(
-        "bulletin.publish",
+    REVIEW.mark_published(
         bulletin,
-        *audit.changed_only(before, _state(bulletin)),
         user,
+        published_on=published_on,
         username=username,
         summary=f"发布工作通报“{bulletin.title}”",
     )

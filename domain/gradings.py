@@ -219,6 +219,16 @@ def _state(run: GradingRun) -> dict[str, Any]:
     return {"status": run.status, "published_on": run.published_on, "review_comment": run.review_comment}
 
 
+REVIEW = review.Workflow(
+    action="grading",
+    noun="评价结果",
+    error=GradingError,
+    state=_state,
+    draft_only="只有草稿可以修改或删除；待审核的请先由审核人退回",
+    preparing_actions=("grading.create", "grading.submit"),
+)
+
+
 def create_run(
     *,
     year: int,
@@ -274,13 +284,8 @@ def result_count(run: GradingRun) -> int:
     return db.session.scalar(select(func.count()).select_from(GradingResult).where(GradingResult.run_id == run.id)) or 0
 
 
-def _require_draft(run: GradingRun) -> None:
-    if run.status != "draft":
-        raise GradingError("只有草稿可以修改或删除；待审核的请先由审核人退回")
-
-
 def delete_draft(run: GradingRun, user: User) -> None:
-    _require_draft(run)
+    REVIEW.require_draft(run)
     audit.record(
         "grading.delete",
         run,
@@ -293,42 +298,16 @@ def delete_draft(run: GradingRun, user: User) -> None:
 
 
 def submit(run: GradingRun, user: User) -> None:
-    _require_draft(run)
-    before = _state(run)
-    run.status = "submitted"
-    run.submitted_at = utcnow()
-    run.submitted_by_id = user.id
-    audit.record(
-        "grading.submit", run, *audit.changed_only(before, _state(run)), user, summary=f"提交审核“{run.title}”"
-    )
+    REVIEW.submit(run, user)
 
 
 def send_back(run: GradingRun, comment: str, user: User) -> None:
-    if run.status != "submitted":
-        raise GradingError("只有待审核的评价结果可以退回")
-    comment = clean_text(comment)
-    if not comment:
-        raise GradingError("退回时请写明需要修改的地方")
-    before = _state(run)
-    run.status = "draft"
-    run.review_comment = comment
-    audit.record(
-        "grading.send_back",
-        run,
-        *audit.changed_only(before, _state(run)),
-        user,
-        summary=f"退回“{run.title}”：{comment}",
-    )
-
-
-PREPARING_ACTIONS = ("grading.create", "grading.submit")
+    REVIEW.send_back(run, comment, user)
 
 
 def why_not(run: GradingRun, user: User, *, four_eyes: bool) -> str | None:
     """Why this user may not publish these results, or None if they may."""
-    return review.why_not_publish(
-        run, user, four_eyes=four_eyes, noun="评价结果", object_type="gradingrun", preparing_actions=PREPARING_ACTIONS
-    )
+    return REVIEW.why_not_publish(run, user, four_eyes=four_eyes)
 
 
 def publish(
@@ -342,12 +321,7 @@ def publish(
     """Publish a year's results after review (``user`` None: the command line or
     the sample data, which publish a draft directly). An earlier publication for
     the same year is replaced; it is returned."""
-    if user is not None:
-        problem = why_not(run, user, four_eyes=four_eyes)
-        if problem:
-            raise GradingError(problem)
-    elif run.status not in ("draft", "submitted"):
-        raise GradingError("只有草稿或待审核的评价结果可以发布")
+    REVIEW.check_publish(run, user, four_eyes=four_eyes)
     now = utcnow()
     replaced = db.session.scalar(
         select(GradingRun).where(GradingRun.year == run.year, GradingRun.status == "published", GradingRun.id != run.id)
@@ -364,18 +338,12 @@ def publish(
             username=username,
             summary=f"“{replaced.title}”由新发布的“{run.title}”替换",
         )
-    before = _state(run)
-    run.status = "published"
-    run.published_at = now
-    run.published_on = published_on or clock.today()
-    run.published_by_id = getattr(user, "id", None)
-    run.review_comment = None
-    audit.record(
-        "grading.publish",
+    REVIEW.mark_published(
         run,
-        *audit.changed_only(before, _state(run)),
         user,
+        published_on=published_on,
         username=username,
+        now=now,
         summary=f"发布“{run.title}”（{result_count(run)}户）",
     )
     return replaced

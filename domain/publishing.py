@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from domain import audit, clock
+from domain import audit, clock, review
 from domain.import_storage import CASE_FIELDS, LISTING_FIELDS
 from domain.visibility import listing_is_public_clause
 from extensions import db
@@ -372,9 +372,18 @@ def batch_numbered(kind: str, year: int, number: int) -> Batch | None:
 # --- drafts ---------------------------------------------------------------------------
 
 
-def _require_draft(batch: Batch) -> None:
-    if batch.status != "draft":
-        raise PublishingError("只有草稿批次可以修改；待审核的批次请先由审核人退回")
+BATCH_REVIEW = review.Workflow(
+    action="batch",
+    noun="批次",
+    error=PublishingError,
+    state=batch_state,
+    draft_only="只有草稿批次可以修改；待审核的批次请先由审核人退回",
+    preparers=preparer_ids,
+    four_eyes_refusal="四眼原则：上传、修改或提交过该批次及其记录的人不能发布它，请由另一位审核人发布",
+    why_not_submit=lambda batch: None if record_count(batch) else "批次中没有记录，不能提交审核",
+    # A batch's comment keeps its inner white space, as it always has.
+    clean_comment=lambda text: (text or "").strip(),
+)
 
 
 def _check_document_unique(batch: Batch, values: dict[str, Any], exclude_id: int | None = None) -> None:
@@ -423,7 +432,7 @@ def _assign(record: Case | Listing, values: dict[str, Any]) -> None:
 
 def add_record(batch: Batch, values: dict[str, Any], user: User) -> Case | Listing:
     """Add one validated record (from ``check_record_fields``) to a draft batch."""
-    _require_draft(batch)
+    BATCH_REVIEW.require_draft(batch)
     _check_document_unique(batch, values)
     values = dict(values)
     _resolve_enterprise(values)
@@ -443,7 +452,7 @@ def add_record(batch: Batch, values: dict[str, Any], user: User) -> Case | Listi
 
 
 def edit_draft_record(record: Case | Listing, values: dict[str, Any], user: User) -> None:
-    _require_draft(record.batch)
+    BATCH_REVIEW.require_draft(record.batch)
     _check_document_unique(record.batch, values, exclude_id=record.id)
     before = record_fields(record)
     values = dict(values)
@@ -456,7 +465,7 @@ def edit_draft_record(record: Case | Listing, values: dict[str, Any], user: User
 
 
 def delete_draft_record(record: Case | Listing, user: User) -> None:
-    _require_draft(record.batch)
+    BATCH_REVIEW.require_draft(record.batch)
     audit.record(
         "record.delete",
         record,
@@ -468,7 +477,7 @@ def delete_draft_record(record: Case | Listing, user: User) -> None:
 
 
 def delete_draft_batch(batch: Batch, user: User) -> None:
-    _require_draft(batch)
+    BATCH_REVIEW.require_draft(batch)
     audit.record(
         "batch.delete",
         batch,
@@ -485,50 +494,21 @@ def delete_draft_batch(batch: Batch, user: User) -> None:
 
 
 def submit_batch(batch: Batch, user: User) -> None:
-    _require_draft(batch)
-    if not record_count(batch):
-        raise PublishingError("批次中没有记录，不能提交审核")
-    before = batch_state(batch)
-    batch.status = "submitted"
-    batch.submitted_at = utcnow()
-    batch.submitted_by_id = user.id
-    audit.record(
-        "batch.submit", batch, *audit.changed_only(before, batch_state(batch)), user, summary=f"提交审核“{batch.title}”"
-    )
+    BATCH_REVIEW.submit(batch, user)
 
 
 def send_back(batch: Batch, comment: str, user: User) -> None:
-    if batch.status != "submitted":
-        raise PublishingError("只有待审核的批次可以退回")
-    comment = _require(comment, "退回时请写明需要修改的地方")
-    before = batch_state(batch)
-    batch.status = "draft"
-    batch.review_comment = comment
-    audit.record(
-        "batch.send_back",
-        batch,
-        *audit.changed_only(before, batch_state(batch)),
-        user,
-        summary=f"退回“{batch.title}”：{comment}",
-    )
+    BATCH_REVIEW.send_back(batch, comment, user)
 
 
 def why_not_publish(batch: Batch, user: User, *, four_eyes: bool) -> str | None:
     """Why this user may not publish this batch, or None if they may."""
-    if batch.status != "submitted":
-        return "只有待审核的批次可以发布，请先提交审核"
-    if user.role not in ("publisher", "admin"):
-        return "只有审核发布人员可以发布"
-    if four_eyes and user.id in preparer_ids(batch):
-        return "四眼原则：上传、修改或提交过该批次及其记录的人不能发布它，请由另一位审核人发布"
-    return None
+    return BATCH_REVIEW.why_not_publish(batch, user, four_eyes=four_eyes)
 
 
 def review_and_publish(batch: Batch, user: User, *, four_eyes: bool) -> None:
     """Publish a submitted batch after review (the four-eyes rule unless switched off)."""
-    problem = why_not_publish(batch, user, four_eyes=four_eyes)
-    if problem:
-        raise PublishingError(problem)
+    BATCH_REVIEW.check_publish(batch, user, four_eyes=four_eyes)
     before = batch_state(batch)
     count = record_count(batch)
     publish_batch(batch, published_by_id=user.id)

@@ -7,14 +7,14 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstrain
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.common import utcnow
+from models.common import Reviewed
 
 # draft → submitted → published; submitted → draft when sent back. A published
 # bulletin is corrected (更正) as a new revision, never edited in place.
 BULLETIN_STATUS_LABELS = {"draft": "草稿", "submitted": "待审核", "published": "已发布"}
 
 
-class Bulletin(db.Model):
+class Bulletin(Reviewed, db.Model):
     """工作通报: the bureau's figures for a period (a year and a month range) that no
     published record holds, such as calls answered or wages recovered."""
 
@@ -27,20 +27,10 @@ class Bulletin(db.Model):
     month_from: Mapped[int]
     month_to: Mapped[int]
     authority: Mapped[str] = mapped_column(String(200))  # 发布机关
-    status: Mapped[str] = mapped_column(String(20), default="draft")
-    published_on: Mapped[dt.date | None]
-    is_sample: Mapped[bool] = mapped_column(default=False)
-    source_filename: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    submitted_at: Mapped[dt.datetime | None]
-    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    published_at: Mapped[dt.datetime | None]
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    review_comment: Mapped[str | None] = mapped_column(Text)
-    revision: Mapped[int] = mapped_column(default=1)
-    revised_at: Mapped[dt.datetime | None]
-    correction_note: Mapped[str | None] = mapped_column(Text)
+    # After the review columns (which come from the mixin), where they have always stood.
+    revision: Mapped[int] = mapped_column(default=1, sort_order=1)
+    revised_at: Mapped[dt.datetime | None] = mapped_column(sort_order=1)
+    correction_note: Mapped[str | None] = mapped_column(Text, sort_order=1)
 
     values: Mapped[list[BulletinValue]] = relationship(
         back_populates="bulletin", order_by="BulletinValue.position", cascade="all, delete-orphan"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Index, Numeric, String, Text, text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -64,4 +64,23 @@ class PublicationState:
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-__all__ = ["Decimal", "EnterpriseSnapshot", "Money", "PublicationState", "utcnow"]
+class Reviewed:
+    """The review columns of a work bulletin and a grading year (``domain.review``):
+    who made, submitted and published it, and when. A model's own columns that
+    follow them take ``sort_order=1``, so the tables keep their column order; a
+    batch has the same columns in an older order and declares its own."""
+
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    published_on: Mapped[dt.date | None]
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    source_filename: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    submitted_at: Mapped[dt.datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    published_at: Mapped[dt.datetime | None]
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+__all__ = ["Decimal", "EnterpriseSnapshot", "Money", "PublicationState", "Reviewed", "utcnow"]

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
-from models.common import utcnow
+from models.common import Reviewed
 
 # draft → submitted → published → superseded (when a later run for the same year
 # is published); submitted → draft when sent back.
@@ -14,7 +14,7 @@ GRADING_STATUS_LABELS = {"draft": "草稿", "submitted": "待审核", "published
 GRADE_LABELS = {"A": "守法诚信", "B": "基本守法", "C": "不守法"}
 
 
-class GradingRun(db.Model):
+class GradingRun(Reviewed, db.Model):
     """One year's results of the 劳动保障守法诚信等级评价 (人社部规〔2016〕1号), as
     imported from the bureau's sheet and published after review."""
 
@@ -25,18 +25,7 @@ class GradingRun(db.Model):
     year: Mapped[int]
     title: Mapped[str] = mapped_column(String(200))
     authority: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="draft")
-    published_on: Mapped[dt.date | None]
-    is_sample: Mapped[bool] = mapped_column(default=False)
-    source_filename: Mapped[str | None] = mapped_column(String(255))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    submitted_at: Mapped[dt.datetime | None]
-    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    published_at: Mapped[dt.datetime | None]
-    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    review_comment: Mapped[str | None] = mapped_column(Text)
-    superseded_at: Mapped[dt.datetime | None]
+    superseded_at: Mapped[dt.datetime | None] = mapped_column(sort_order=1)  # after the review columns
 
     results: Mapped[list[GradingResult]] = relationship(
         back_populates="run", order_by="GradingResult.id", cascade="all, delete-orphan", passive_deletes=True

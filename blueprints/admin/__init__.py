@@ -43,6 +43,7 @@ ROLE_NAV = {
     "hotlines": ("admin.hotlines", "举报电话", ("admin",)),
     "settings": ("admin.settings", "设置", ("admin",)),
 }
+STAFF = ("editor", "publisher", "admin")
 PUBLISHERS = ("publisher", "admin")
 
 

@@ -7,8 +7,8 @@ import os
 from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
-from blueprints.admin import PUBLISHERS, bp, role_required
-from blueprints.admin.forms import ActionForm, ReasonForm, SendBackForm, UploadForm, campaign_tag_form
+from blueprints.admin import PUBLISHERS, STAFF, bp, role_required
+from blueprints.admin.forms import ReasonForm, SendBackForm, UploadForm, campaign_tag_form
 from blueprints.admin.helpers import (
     batch_history,
     commit_change,
@@ -16,18 +16,18 @@ from blueprints.admin.helpers import (
     me,
     public_url,
     refuse,
+    review_parts,
     settings,
     usernames,
 )
 from blueprints.common import XLSX_TYPE, attachment, choice_arg, int_arg, page_args, paginate, render
-from domain import audit, bulletins, clock, gradings, importing, publishing, visibility
+from domain import bulletins, clock, gradings, importing, publishing, visibility
 from domain.publishing import PublishingError, record_model
 from domain.visibility import listing_expiring_clause
 from extensions import db
 from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
 
-STAFF = ("editor", "publisher", "admin")
 KINDS = ("cases", "listings")
 
 
@@ -250,16 +250,11 @@ def batch(batch_id: int):
         nav="batches",
         batch=batch,
         result=result,
-        names=usernames(batch.created_by_id, batch.submitted_by_id, batch.published_by_id),
-        history=batch_history(batch.id),
+        **review_parts(batch, publishing.why_not_publish, events=batch_history(batch.id)),
         changes=publishing.batch_changes(batch),
-        action_form=ActionForm(),
-        send_back_form=SendBackForm(),
         withdraw_form=ReasonForm(),
         campaign_form=campaign_tag_form(batch.campaign_id, "无"),
-        publish_blocked=publishing.why_not_publish(batch, me(), four_eyes=current_app.config["FOUR_EYES"]),
         public_url=public_url,
-        label=audit.ACTION_LABELS,
         clashes=publishing.publish_clashes(batch) if batch.status in ("draft", "submitted") else [],
         notices=publishing.listing_notices(batch) if batch.status in ("draft", "submitted") else [],
     )

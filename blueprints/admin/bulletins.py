@@ -8,21 +8,17 @@ import os
 from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
-from blueprints.admin import PUBLISHERS, bp, role_required
+from blueprints.admin import PUBLISHERS, STAFF, bp, role_required
 from blueprints.admin.forms import (
-    ActionForm,
     BulletinCorrectionForm,
     BulletinForm,
     BulletinUploadForm,
-    SendBackForm,
 )
-from blueprints.admin.helpers import done, history, me, refuse, review_step, usernames
+from blueprints.admin.helpers import add_review_views, done, me, refuse, review_parts
 from blueprints.common import paginate
-from domain import audit, bulletins
+from domain import bulletins
 from extensions import db
 from models import Bulletin
-
-STAFF = ("editor", "publisher", "admin")
 
 
 def _indicators():
@@ -31,10 +27,6 @@ def _indicators():
 
 def _get(bulletin_id: int, *, lock: bool = False) -> Bulletin:
     return db.session.get(Bulletin, bulletin_id, with_for_update=lock) or abort(404)
-
-
-def _four_eyes() -> bool:
-    return current_app.config["FOUR_EYES"]
 
 
 @bp.route("/bulletins")
@@ -164,12 +156,7 @@ def bulletin(bulletin_id: int):
         comparison=bulletins.compare(found),
         period=bulletins.period_label(found.year, found.month_from, found.month_to),
         fmt=bulletins.format_value,
-        names=usernames(found.created_by_id, found.submitted_by_id, found.published_by_id),
-        history=history("bulletin", found.id),
-        label=audit.ACTION_LABELS,
-        action_form=ActionForm(),
-        send_back_form=SendBackForm(),
-        publish_blocked=bulletins.why_not(found, me(), four_eyes=_four_eyes()),
+        **review_parts(found, bulletins.why_not),
         public_link=url_for("bulletins.detail", id=found.id) if found.status == "published" else None,
     )
 
@@ -217,54 +204,13 @@ def bulletin_edit(bulletin_id: int):
     )
 
 
-@bp.route("/bulletins/<int:bulletin_id>/submit", methods=["POST"])
-@role_required(*STAFF)
-def bulletin_submit(bulletin_id: int):
-    found = _get(bulletin_id, lock=True)
-    return review_step(
-        lambda: bulletins.submit(found, me()),
-        bulletins.BulletinError,
-        "已提交审核，等待另一位审核人发布。",
-        "admin.bulletin",
-        bulletin_id=bulletin_id,
-    )
-
-
-@bp.route("/bulletins/<int:bulletin_id>/send-back", methods=["POST"])
-@role_required(*PUBLISHERS)
-def bulletin_send_back(bulletin_id: int):
-    found = _get(bulletin_id, lock=True)
-    form = SendBackForm()
-    form.validate()
-    return review_step(
-        lambda: bulletins.send_back(found, form.comment.data or "", me()),
-        bulletins.BulletinError,
-        "已退回修改。",
-        "admin.bulletin",
-        bulletin_id=bulletin_id,
-    )
-
-
-@bp.route("/bulletins/<int:bulletin_id>/publish", methods=["POST"])
-@role_required(*PUBLISHERS)
-def bulletin_publish(bulletin_id: int):
-    found = _get(bulletin_id, lock=True)
-    return review_step(
-        lambda: bulletins.publish(found, me(), four_eyes=_four_eyes()),
-        bulletins.BulletinError,
-        lambda _: f"已发布“{found.title}”，公众现在可以看到。",
-        "admin.bulletin",
-        bulletin_id=bulletin_id,
-    )
-
-
-@bp.route("/bulletins/<int:bulletin_id>/delete", methods=["POST"])
-@role_required(*STAFF)
-def bulletin_delete(bulletin_id: int):
-    found = _get(bulletin_id, lock=True)
-    try:
-        bulletins.delete_draft(found, me())
-    except bulletins.BulletinError as problem:
-        return refuse(str(problem), "admin.bulletin", bulletin_id=bulletin_id)
-    db.session.commit()
-    return done("草稿通报已删除。", "admin.bulletins_list")
+add_review_views(
+    "bulletin",
+    "/bulletins/<int:bulletin_id>",
+    load=_get,
+    steps=bulletins,
+    refused_as=bulletins.BulletinError,
+    published=lambda found, _: f"已发布“{found.title}”，公众现在可以看到。",
+    deleted="草稿通报已删除。",
+    listing="admin.bulletins_list",
+)

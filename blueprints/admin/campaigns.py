@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import abort, render_template, request
 
-from blueprints.admin import PUBLISHERS, bp, role_required
-from blueprints.admin.batches import STAFF, get_batch
+from blueprints.admin import PUBLISHERS, STAFF, bp, role_required
+from blueprints.admin.batches import get_batch
 from blueprints.admin.forms import CampaignForm, campaign_tag_form
 from blueprints.admin.helpers import commit_change, done, history, me, refuse
 from domain import audit, campaigns

@@ -8,15 +8,13 @@ import os
 from flask import abort, current_app, render_template, request
 from sqlalchemy import func, select
 
-from blueprints.admin import PUBLISHERS, bp, role_required
-from blueprints.admin.forms import ActionForm, GradingUploadForm, SendBackForm
-from blueprints.admin.helpers import done, history, me, refuse, review_step, usernames
+from blueprints.admin import STAFF, bp, role_required
+from blueprints.admin.forms import GradingUploadForm
+from blueprints.admin.helpers import add_review_views, done, me, review_parts
 from blueprints.common import paginate
-from domain import audit, gradings
+from domain import gradings
 from extensions import db
 from models import GradingResult, GradingRun
-
-STAFF = ("editor", "publisher", "admin")
 
 
 def _get(run_id: int, *, lock: bool = False) -> GradingRun:
@@ -97,63 +95,19 @@ def grading(run_id: int):
         counts=gradings.counts(run),
         districts=gradings.district_counts(run, current_app.config["DISTRICTS"]),
         result=result,
-        names=usernames(run.created_by_id, run.submitted_by_id, run.published_by_id),
-        history=history("gradingrun", run.id),
-        label=audit.ACTION_LABELS,
-        action_form=ActionForm(),
-        send_back_form=SendBackForm(),
-        publish_blocked=gradings.why_not(run, me(), four_eyes=current_app.config["FOUR_EYES"]),
+        **review_parts(run, gradings.why_not),
     )
 
 
-@bp.route("/gradings/<int:run_id>/submit", methods=["POST"])
-@role_required(*STAFF)
-def grading_submit(run_id: int):
-    run = _get(run_id, lock=True)
-    return review_step(
-        lambda: gradings.submit(run, me()),
-        gradings.GradingError,
-        "已提交审核，等待另一位审核人发布。",
-        "admin.grading",
-        run_id=run_id,
-    )
-
-
-@bp.route("/gradings/<int:run_id>/send-back", methods=["POST"])
-@role_required(*PUBLISHERS)
-def grading_send_back(run_id: int):
-    run = _get(run_id, lock=True)
-    form = SendBackForm()
-    form.validate()
-    return review_step(
-        lambda: gradings.send_back(run, form.comment.data or "", me()),
-        gradings.GradingError,
-        "已退回修改。",
-        "admin.grading",
-        run_id=run_id,
-    )
-
-
-@bp.route("/gradings/<int:run_id>/publish", methods=["POST"])
-@role_required(*PUBLISHERS)
-def grading_publish(run_id: int):
-    run = _get(run_id, lock=True)
-    return review_step(
-        lambda: gradings.publish(run, me(), four_eyes=current_app.config["FOUR_EYES"]),
-        gradings.GradingError,
-        lambda replaced: f"已发布“{run.title}”。" + (f"此前发布的“{replaced.title}”已被替换。" if replaced else ""),
-        "admin.grading",
-        run_id=run_id,
-    )
-
-
-@bp.route("/gradings/<int:run_id>/delete", methods=["POST"])
-@role_required(*STAFF)
-def grading_delete(run_id: int):
-    run = _get(run_id, lock=True)
-    try:
-        gradings.delete_draft(run, me())
-    except gradings.GradingError as problem:
-        return refuse(str(problem), "admin.grading", run_id=run_id)
-    db.session.commit()
-    return done("草稿已删除。", "admin.gradings_list")
+add_review_views(
+    "grading",
+    "/gradings/<int:run_id>",
+    load=_get,
+    steps=gradings,
+    refused_as=gradings.GradingError,
+    published=lambda run, replaced: (
+        f"已发布“{run.title}”。" + (f"此前发布的“{replaced.title}”已被替换。" if replaced else "")
+    ),
+    deleted="草稿已删除。",
+    listing="admin.gradings_list",
+)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import abort, current_app, render_template, request, url_for
 from sqlalchemy import or_, select
 
-from blueprints.admin import PUBLISHERS, bp, role_required
-from blueprints.admin.batches import STAFF, get_batch
+from blueprints.admin import PUBLISHERS, STAFF, bp, role_required
+from blueprints.admin.batches import get_batch
 from blueprints.admin.forms import (
     LAYOUTS,
     ActionForm,
