@@ -254,7 +254,7 @@ def _url(endpoint: str, view_args: dict[str, Any], query: dict[str, list[Any]]) 
     if not query or not _path_only_arguments(endpoint).isdisjoint(query) or not view_args.keys().isdisjoint(query):
         return url_for(endpoint, **view_args, **query)
     paths = g.setdefault("url_with_paths", {})
-    key = (endpoint, *view_args.items())
+    key = (request.script_root, endpoint, *view_args.items())  # g may outlive one request in tests
     path = paths.get(key) if all(isinstance(value, (str, int)) for value in view_args.values()) else "?"
     if path is None:
         path = paths[key] = url_for(endpoint, **view_args)

@@ -210,11 +210,16 @@ def test_staff_lists_drop_junk_too(client, data, fast_hashing):  # noqa: F811
 def test_links_of_a_page_are_what_url_for_builds_whatever_the_path_prefix(configured, data):
     # url_with builds a page's route path once and encodes each link's query
     # itself: the links must be exactly url_for's, with a path prefix too.
+    site = configured()
+    with site.app_context():  # one application context for both: its g outlives each request
+        _links_match_url_for(site)
+
+
+def _links_match_url_for(site):
     from flask import request, url_for
 
     from blueprints.common import url_with
 
-    site = configured()
     for base in (None, BASE + "/gongshi"):
         with site.test_request_context("/search.csv?q=恒 达&district=城关区&page=2&id=7&junk=1", base_url=base):
             for name in ("q", "district", "page", "id"):
