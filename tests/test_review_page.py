@@ -159,3 +159,11 @@ def test_a_typed_title_is_rebuilt_from_kind_year_and_number(app, kind, typed, st
 def test_a_title_that_names_no_year_or_number_is_refused(app, typed):
     with pytest.raises(importing.NumberingError, match="无法从标题.*中读出年份和批次号"):
         importing.resolve_numbering("cases", title=typed)
+
+
+def test_a_batch_published_from_the_command_line_says_so(client, staff):
+    # No member of staff published it: the page names the command line, as a bulletin's does.
+    batch = load("cases", [case_row(违法主体名称="兰州命令行有限公司")], title="2025年第二批")
+    login(client, "publisher")
+    page = client.get(f"/admin/batches/{batch.id}").get_data(as_text=True)
+    assert "<dt>发布</dt><dd>命令行 · 2025-07-01</dd>" in page
