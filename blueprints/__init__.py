@@ -1,4 +1,4 @@
-"""One blueprint per area of the site."""
+"""One blueprint per area of the site (what they share is in ``web``)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,15 @@ def register_blueprints(app: Flask) -> None:
         bulletins,
         check,
         discovery,
-        edge,
-        errors,
         feeds,
         gradings,
         objections,
         public,
         search,
         statistics,
-        templating,
     )
-    from blueprints.site import init_app as init_site
+    from web import edge, errors, templating
+    from web.site import init_app as init_site
 
     edge.init_app(app)  # first: input is checked before any other hook reads it
     templating.init_app(app)

@@ -1,5 +1,5 @@
 """The public read-only JSON API (/api/v1). Lists share their queries and filters
-with the HTML pages (``domain.queries``, ``blueprints.public_data``) and their
+with the HTML pages (``domain.queries``, ``web.public_data``) and their
 serializers with the .json twins (``domain.serializers``); search lives in
 ``blueprints.search``."""
 
@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from blueprints.common import paginate
-from blueprints.public_data import (
+from domain import gradings, queries, serializers, verdict
+from domain.visibility import GONE_LABELS, gone_reason, is_record_public
+from models import Case, Listing
+from search_index import SORTS
+from web.common import paginate
+from web.public_data import (
     batch_filters,
     case_filters,
     listing_filters,
@@ -16,11 +20,7 @@ from blueprints.public_data import (
     public_urls,
     statistics_answer,
 )
-from blueprints.report_data import bulletin_list_payload, bulletin_payload, grading_payload, published_grading_or_404
-from domain import gradings, queries, serializers, verdict
-from domain.visibility import GONE_LABELS, gone_reason, is_record_public
-from models import Case, Listing
-from search_index import SORTS
+from web.report_data import bulletin_list_payload, bulletin_payload, grading_payload, published_grading_or_404
 
 bp = Blueprint("api", __name__)
 

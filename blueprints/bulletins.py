@@ -8,16 +8,16 @@ from decimal import Decimal
 
 from flask import Blueprint, jsonify, url_for
 
-from blueprints.common import named_attachment, render, url_with
-from blueprints.report_data import (
+from domain import bulletins, charts, exporting
+from domain.exporting import stream
+from web.common import named_attachment, render, url_with
+from web.report_data import (
     bulletin_page,
     bulletin_payload,
     bulletin_url,
     bulletin_year_arg,
     published_bulletin_or_404,
 )
-from domain import bulletins, charts, exporting
-from domain.exporting import stream
 
 bp = Blueprint("bulletins", __name__)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 from flask import Blueprint, current_app, redirect, request, url_for
 
-from blueprints.common import render
 from domain import clock, verdict
 from search_index import Filters, QueryError
 from search_index import search as run_search
+from web.common import render
 
 bp = Blueprint("check", __name__)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
 
-from blueprints.atom import feed, site_title
-from blueprints.common import page_args, paginate, url_with
-from blueprints.public_data import batch_filters, case_filters, listing_filters, public_urls
 from domain import feeds, queries
+from web.atom import feed, site_title
+from web.common import page_args, paginate, url_with
+from web.public_data import batch_filters, case_filters, listing_filters, public_urls
 
 bp = Blueprint("feeds", __name__)
 

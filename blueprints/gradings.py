@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
-from blueprints.common import named_attachment, paginate, render, url_with
-from blueprints.report_data import grading_grade_arg, published_grading_or_404
 from domain import exporting, gradings
 from domain.exporting import stream
+from web.common import named_attachment, paginate, render, url_with
+from web.report_data import grading_grade_arg, published_grading_or_404
 
 bp = Blueprint("gradings", __name__)
 

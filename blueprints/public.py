@@ -7,14 +7,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from sqlalchemy import Select, select
 
-from blueprints.common import download, is_htmx, paginate, render, url_with
-from blueprints.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
 from domain import campaigns, clock, exporting, gradings, queries, serializers, statistics, verdict
 from domain.visibility import GONE_LABELS, gone_reason, is_record_public
 from domain.vocabulary import VIOLATION_TYPES
 from extensions import db
 from models import Batch, Case, Hotline, Listing
 from models.listing import REGIME_2017, REGIME_2022
+from web.common import download, is_htmx, paginate, render, url_with
+from web.public_data import batch_filters, case_filters, listing_filters, public_batch_or_abort, public_urls
 
 bp = Blueprint("public", __name__)
 

@@ -10,11 +10,6 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, make_response, request, url_for
 
-from blueprints.atom import feed, site_title
-from blueprints.common import Page, choice_arg, download, int_arg, is_htmx, page_args, render, url_with
-from blueprints.errors import error_response
-from blueprints.highlight import docno_matches, highlight, highlight_whole, snippet
-from blueprints.public_data import public_urls
 from domain import campaigns, feeds, serializers
 from domain.params import ParameterError
 from domain.vocabulary import VIOLATION_TYPES
@@ -23,6 +18,11 @@ from search_index import SORTS, Filters, Outcome, QueryError
 from search_index import search as run_search
 from search_index.analysis import warm_up
 from search_index.query import KIND_LABELS, KIND_PARAMS
+from web.atom import feed, site_title
+from web.common import Page, choice_arg, download, int_arg, is_htmx, page_args, render, url_with
+from web.errors import error_response
+from web.highlight import docno_matches, highlight, highlight_whole, snippet
+from web.public_data import public_urls
 
 bp = Blueprint("search", __name__)
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request, url_for
 
-from blueprints.common import named_attachment, render
-from blueprints.public_data import campaign_arg, statistics_answer
 from domain import campaigns, charts, exporting, statistics
 from domain.params import choice_param
 from models import Campaign
+from web.common import named_attachment, render
+from web.public_data import campaign_arg, statistics_answer
 
 bp = Blueprint("statistics", __name__)
 

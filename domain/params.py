@@ -2,7 +2,7 @@
 
 Each takes any mapping of strings (``request.args``); an empty value means "not
 given" (None). A value that cannot be understood raises ``ParameterError`` with a
-Chinese message, which ``blueprints.errors`` answers with 400 everywhere."""
+Chinese message, which ``web.errors`` answers with 400 everywhere."""
 
 from __future__ import annotations
 

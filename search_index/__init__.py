@@ -13,7 +13,7 @@ The seam the rest of the site uses:
 - ``check()`` — does the index agree with the log and the database?
 - ``search(q, filters, page, per_page, sort=…)`` — ids with their rank tiers,
   facet counts, suggestions; only records public today. The query language is
-  ``syntax``; highlighting is the view's (``blueprints.highlight``).
+  ``syntax``; highlighting is the view's (``web.highlight``).
 """
 
 import warnings

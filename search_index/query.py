@@ -1,7 +1,7 @@
 """The search seam's executor: which records a parsed query (``syntax``)
 matches, in which order, with which facet counts and suggestions. It answers
 ids with their rank tier; turning a match into highlighted HTML is the view's
-job (``blueprints.highlight``).
+job (``web.highlight``).
 
 - Each word must occur in a record, in one of its fields: candidates come from
   the index and are verified against the folded text, so a fragment crossing word

@@ -218,7 +218,7 @@ def test_links_of_a_page_are_what_url_for_builds_whatever_the_path_prefix(config
 def _links_match_url_for(site):
     from flask import request, url_for
 
-    from blueprints.common import url_with
+    from web.common import url_with
 
     for base in (None, BASE + "/gongshi"):
         with site.test_request_context("/search.csv?q=恒 达&district=城关区&page=2&id=7&junk=1", base_url=base):

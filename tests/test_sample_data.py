@@ -194,7 +194,7 @@ def test_generated_rows_pass_the_import_as_they_are(app, kind):
 
 
 def test_sample_banner(app):
-    from blueprints.site import sample_data_shown
+    from web.site import sample_data_shown
 
     assert not sample_data_shown()
     load_sample_data(cases=3, listings=1)

@@ -8,7 +8,6 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from blueprints.highlight import highlight, snippet
 from domain.accounts import create_user
 from domain.publishing import correct_record, record_fields, update_search_index, withdraw_record
 from extensions import db
@@ -18,6 +17,7 @@ from search_index.analysis import core_name, fold
 from search_index.matchfile import pair_keys
 from search_index.syntax import parse
 from tests.builders import case_row, credit_code, listing_row, load
+from web.highlight import highlight, snippet
 
 NAMES = [
     "兰州恒达建筑工程有限公司",

@@ -17,11 +17,11 @@ from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from blueprints.common import url_with
 from domain import audit
 from domain.accounts import SourceThrottle, session_matches
 from extensions import db, login_manager
 from models import User
+from web.common import url_with
 
 bp = Blueprint("admin", __name__)
 bp.add_app_template_global(url_with, "url_with")

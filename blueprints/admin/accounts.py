@@ -12,12 +12,12 @@ from sqlalchemy.engine import make_url
 from blueprints.admin import bp, role_required
 from blueprints.admin.forms import ActionForm, HotlineForm, PasswordForm, UserCreateForm, UserEditForm
 from blueprints.admin.helpers import done, me, refuse
-from blueprints.common import attachment, page_args, paginate, render
 from domain import accounts, audit, bulletins, exporting, gradings
 from domain.params import ParameterError
 from extensions import db
 from models import AuditEvent, Hotline, User
 from models.common import utcnow
+from web.common import attachment, page_args, paginate, render
 
 # --- accounts ----------------------------------------------------------------------
 

@@ -20,13 +20,13 @@ from blueprints.admin.helpers import (
     settings,
     usernames,
 )
-from blueprints.common import XLSX_TYPE, attachment, choice_arg, int_arg, page_args, paginate, render
 from domain import bulletins, clock, gradings, importing, publishing, visibility
 from domain.publishing import PublishingError, record_model
 from domain.visibility import listing_expiring_clause
 from extensions import db
 from models import Batch, Bulletin, GradingRun, Listing
 from models.batch import BATCH_STATUS_LABELS
+from web.common import XLSX_TYPE, attachment, choice_arg, int_arg, page_args, paginate, render
 
 KINDS = ("cases", "listings")
 

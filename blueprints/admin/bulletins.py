@@ -15,10 +15,10 @@ from blueprints.admin.forms import (
     BulletinUploadForm,
 )
 from blueprints.admin.helpers import add_review_views, done, me, refuse, review_parts
-from blueprints.common import paginate
 from domain import bulletins
 from extensions import db
 from models import Bulletin
+from web.common import paginate
 
 
 def _indicators():

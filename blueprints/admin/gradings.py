@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from blueprints.admin import STAFF, bp, role_required
 from blueprints.admin.forms import GradingUploadForm
 from blueprints.admin.helpers import add_review_views, done, me, review_parts
-from blueprints.common import paginate
 from domain import gradings
 from extensions import db
 from models import GradingResult, GradingRun
+from web.common import paginate
 
 
 def _get(run_id: int, *, lock: bool = False) -> GradingRun:

@@ -13,11 +13,11 @@ from wtforms.validators import Length
 
 from blueprints.admin import bp, role_required
 from blueprints.admin.helpers import done, history, me, refuse
-from blueprints.common import choice_arg, paginate
 from domain import audit, objections
 from extensions import db
 from models import Objection
 from models.objection import OBJECTION_STATUS_LABELS, OBJECTION_STATUSES
+from web.common import choice_arg, paginate
 
 HANDLERS = ("publisher", "admin")
 

@@ -22,7 +22,6 @@ from blueprints.admin.forms import (
     record_initial,
 )
 from blueprints.admin.helpers import commit_change, done, history, me, public_url, refuse, settings, usernames
-from blueprints.common import choice_arg, page_args, paginate, render
 from domain import audit, clock, publishing, visibility
 from domain.publishing import PublishingError, record_model
 from domain.visibility import (
@@ -34,6 +33,7 @@ from domain.visibility import (
 )
 from extensions import db
 from models import Case, Listing, RecordRevision
+from web.common import choice_arg, page_args, paginate, render
 
 KIND_PATH = "<any(cases, listings):kind>"
 

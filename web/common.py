@@ -51,7 +51,7 @@ def render(full_template: str, fragment_template: str, status: int = 200, **cont
 
 
 # Thin wrappers over ``domain.params`` (the one parser) reading ``request.args``;
-# a bad value raises ``ParameterError``, answered 400 in Chinese by blueprints.errors.
+# a bad value raises ``ParameterError``, answered 400 in Chinese by web.errors.
 
 
 def int_arg(name: str, *, minimum: int, maximum: int, label: str | None = None) -> int | None:
@@ -221,7 +221,7 @@ def url_with(endpoint: str | None = None, **changes: Any) -> str:
     Changing anything but the page goes back to page 1. Only the parameters the
     page understands (those it has read) are carried: junk in a URL is not
     repeated into every link on the page."""
-    from blueprints.edge import understood_parameters
+    from web.edge import understood_parameters
 
     # Plain lists rather than a MultiDict: a search page builds some fifty links.
     understood = understood_parameters()

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import abort, current_app, url_for
 
-from blueprints.common import choice_arg, int_arg, paginate
 from domain import bulletins, gradings
 from models import Bulletin
+from web.common import choice_arg, int_arg, paginate
 
 
 def bulletin_url(bulletin: Bulletin) -> str:

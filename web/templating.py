@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import Flask
 from markupsafe import Markup
 
-from blueprints.common import is_htmx, url_with
+from web.common import is_htmx, url_with
 
 
 def yuan(value: Decimal | float | int | None) -> str:
