@@ -19,7 +19,7 @@ from search_index import search as run_search
 from search_index.analysis import warm_up
 from search_index.query import KIND_LABELS, KIND_PARAMS
 from web.atom import feed, site_title
-from web.common import Page, choice_arg, download, int_arg, is_htmx, page_args, render, url_with
+from web.common import Page, choice_arg, download, int_arg, is_htmx, page_args, path_for, render, url_with
 from web.errors import error_response
 from web.highlight import docno_matches, highlight, highlight_whole, snippet
 from web.public_data import public_urls
@@ -156,7 +156,7 @@ def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
 
 def _url(record: Case | Listing, external: bool = False) -> str:
     endpoint = "public.listing" if isinstance(record, Listing) else "public.case"
-    return url_for(endpoint, id=record.id, _external=external)
+    return url_for(endpoint, id=record.id, _external=True) if external else path_for(endpoint, id=record.id)
 
 
 @bp.get("/search")

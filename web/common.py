@@ -9,13 +9,13 @@ import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus
 
 from flask import (
     Request,
     Response,
     current_app,
-    g,
+    has_request_context,
     make_response,
     render_template,
     request,
@@ -216,63 +216,118 @@ def download(
 # --- links -------------------------------------------------------------------------
 
 
+def path_for(endpoint: str, **values: Any) -> str:
+    """``url_for(endpoint, **values)`` for a link inside the site, remembered per
+    application and path prefix: every page links to the same header, footer and
+    static files, a search page to twenty records and some fifty variants of
+    itself, and routing built each of those paths afresh. Anything else
+    (``_external``, a relative endpoint, a value that is not a plain string or
+    number, no request) goes to ``url_for``."""
+    if (
+        endpoint[:1] == "."
+        or not has_request_context()
+        or not all(name[:1] != "_" and type(value) in (str, int) for name, value in values.items())
+    ):
+        return url_for(endpoint, **values)
+    return _links().path(endpoint, values)
+
+
 def url_with(endpoint: str | None = None, **changes: Any) -> str:
     """The current URL with some query parameters changed; None or "" removes one.
     Changing anything but the page goes back to page 1. Only the parameters the
     page understands (those it has read) are carried: junk in a URL is not
     repeated into every link on the page."""
-    from web.edge import understood_parameters
+    return _links().url_with(endpoint, changes)
 
-    # Plain lists rather than a MultiDict: a search page builds some fifty links.
-    understood = understood_parameters()
-    if "page" not in changes:
-        understood.discard("page")
-    query: dict[str, list[Any]] = {}
-    for name, value in request.args.items(multi=True):
-        if name in understood:
-            query.setdefault(name, []).append(value)
-    view_args = dict(request.view_args or {})
-    for name, value in changes.items():
-        if name in view_args:
-            view_args[name] = value
-            continue
-        query.pop(name, None)
-        if value is None or value == "":
-            continue
-        query[name] = list(value) if isinstance(value, (list, tuple)) else [value]
-    return _url(endpoint or request.endpoint, view_args, query)
 
+_PATHS_KEPT = 20_000
 
 # Query-string encoding as werkzeug's URL building does it (werkzeug.urls._urlencode).
 _QUERY_SAFE = "!$'()*,/:;?@"
 
 
-def _url(endpoint: str, view_args: dict[str, Any], query: dict[str, list[Any]]) -> str:
-    """``url_for(endpoint, **view_args, **query)``, with the path looked up once
-    per request and endpoint: routing builds the same path for every link of a
-    page, and a search page has some fifty."""
-    if not query or not _path_only_arguments(endpoint).isdisjoint(query) or not view_args.keys().isdisjoint(query):
-        return url_for(endpoint, **view_args, **query)
-    paths = g.setdefault("url_with_paths", {})
-    key = (request.script_root, endpoint, *view_args.items())  # g may outlive one request in tests
-    path = paths.get(key) if all(isinstance(value, (str, int)) for value in view_args.values()) else "?"
-    if path is None:
-        path = paths[key] = url_for(endpoint, **view_args)
-    if "?" in path:  # a view argument the route does not take went into the query
-        return url_for(endpoint, **view_args, **query)
-    items = [(name, value) for name, values in query.items() for value in values]
-    return f"{path}?{urlencode(items, safe=_QUERY_SAFE)}" if items else path
+@functools.lru_cache(maxsize=4096)
+def _query_item(name: str, value: str) -> str:
+    """``name=value`` encoded: the same few parameters recur in every link of a page."""
+    return f"{quote_plus(name, safe=_QUERY_SAFE)}={quote_plus(value, safe=_QUERY_SAFE)}"
 
 
-def _path_only_arguments(endpoint: str) -> frozenset[str]:
-    """The names an endpoint's routes take in their path or defaults: a query
-    parameter by such a name is left to url_for."""
-    names = current_app.extensions.setdefault("url_with_route_names", {})
-    found = names.get(endpoint)
-    if found is None:
-        found = names[endpoint] = frozenset(
-            name
-            for rule in current_app.url_map.iter_rules(endpoint)
-            for name in (*rule.arguments, *(rule.defaults or {}))
+class _Links:
+    """What the links of one request are built from, read once: a search page
+    builds some fifty, and each look at ``request`` or ``current_app`` through
+    their proxies cost more than building the link."""
+
+    def __init__(self, req: Request, understood: set[str]) -> None:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.read: set[str] = getattr(req.args, "read", set())
+        self.read_count = len(self.read)
+        self.endpoint = req.endpoint
+        self.view_args = req.view_args or {}
+        self.script_root = req.script_root
+        self.paths: dict[tuple, str] = app.extensions.setdefault("path_for", {})
+        self.route_names: dict[str, frozenset[str]] = app.extensions.setdefault("url_with_route_names", {})
+        self.url_map = app.url_map
+        # Plain lists rather than a MultiDict, grouped by name as url_for does.
+        self.query: dict[str, list[str]] = {}
+        for name, value in req.args.items(multi=True):
+            if name in understood:
+                self.query.setdefault(name, []).append(value)
+
+    def path(self, endpoint: str, values: dict[str, Any]) -> str:
+        key = (self.script_root, endpoint, *values.items())
+        path = self.paths.get(key)
+        if path is None:
+            if len(self.paths) >= _PATHS_KEPT:  # record pages are many: start afresh rather than grow
+                self.paths.clear()
+            path = self.paths[key] = url_for(endpoint, **values)
+        return path
+
+    def url_with(self, endpoint: str | None, changes: dict[str, Any]) -> str:
+        query = {name: values for name, values in self.query.items() if name != "page" or "page" in changes}
+        view_args = self.view_args
+        for name, value in changes.items():
+            if name in view_args:
+                view_args = {**view_args, name: value}
+                continue
+            query.pop(name, None)
+            if value is None or value == "":
+                continue
+            query[name] = list(value) if isinstance(value, (list, tuple)) else [value]
+        endpoint = endpoint or self.endpoint
+        plain = all(type(value) in (str, int) for value in view_args.values())
+        if not query:
+            return self.path(endpoint, view_args) if plain else url_for(endpoint, **view_args)
+        if (
+            not plain
+            or not self._path_only_arguments(endpoint).isdisjoint(query)
+            or not view_args.keys().isdisjoint(query)
+        ):
+            return url_for(endpoint, **view_args, **query)
+        path = self.path(endpoint, view_args)
+        if "?" in path:  # a view argument the route does not take went into the query
+            return url_for(endpoint, **view_args, **query)
+        return (
+            path + "?" + "&".join(_query_item(name, str(value)) for name, values in query.items() for value in values)
         )
-    return found
+
+    def _path_only_arguments(self, endpoint: str) -> frozenset[str]:
+        """The names an endpoint's routes take in their path or defaults: a query
+        parameter by such a name is left to url_for."""
+        found = self.route_names.get(endpoint)
+        if found is None:
+            found = self.route_names[endpoint] = frozenset(
+                name for rule in self.url_map.iter_rules(endpoint) for name in (*rule.arguments, *(rule.defaults or {}))
+            )
+        return found
+
+
+def _links() -> _Links:
+    """This request's ``_Links``, made again once the page has read another
+    query parameter (the set of those read only grows)."""
+    from web.edge import understood_parameters
+
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    links = req.__dict__.get("_links")
+    if links is None or len(links.read) != links.read_count:
+        links = req.__dict__["_links"] = _Links(req, understood_parameters())
+    return links
