@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, make_response, request, url_for
+from flask import Blueprint, abort, current_app, jsonify, make_response, request
 
 from domain import campaigns, feeds, serializers
 from domain.params import ParameterError
@@ -133,30 +133,36 @@ def _download_parts(outcome: Outcome) -> list[str]:
     return searched + [label for _, label in _filter_words(outcome.filters)]
 
 
-def _marks(outcome: Outcome, record: Case | Listing) -> dict[str, Any]:
-    """Highlighted (HTML-escaped) text of one result."""
+MARKED = ("enterprise_name", "legal_representative", "responsible_persons", "credit_code", "document_no", "facts")
+
+
+def _marks(outcome: Outcome, record: Case | Listing, names: tuple[str, ...] = MARKED) -> dict[str, Any]:
+    """Highlighted (HTML-escaped) text of one result: the fields ``names``."""
     parts = outcome.highlight_terms
-    people = record.legal_representative or ""
-    if isinstance(record, Listing):
-        others = [p for p in record.responsible_persons if p != record.legal_representative]
-        facts = record.reason
-    else:
-        others = []
-        facts = " ".join(t for t in (record.facts, record.handling) if t)
-    code = record.credit_code or record.reg_no or ""
-    return {
-        "enterprise_name": highlight(record.enterprise_name, parts),
-        "legal_representative": highlight(people, parts),
-        "responsible_persons": [highlight(p, parts) for p in others],
-        "credit_code": highlight_whole(code, True) if outcome.mode == "code" else highlight(code, parts),
-        "document_no": highlight_whole(record.document_no, docno_matches(record.document_no, parts)),
-        "facts": snippet(facts, parts),
-    }
+    marks: dict[str, Any] = {}
+    if "enterprise_name" in names:
+        marks["enterprise_name"] = highlight(record.enterprise_name, parts)
+    if "legal_representative" in names:
+        marks["legal_representative"] = highlight(record.legal_representative or "", parts)
+    if "responsible_persons" in names:
+        others = record.responsible_persons if isinstance(record, Listing) else []
+        marks["responsible_persons"] = [highlight(p, parts) for p in others if p != record.legal_representative]
+    if "credit_code" in names:
+        code = record.credit_code or record.reg_no or ""
+        marks["credit_code"] = highlight_whole(code, True) if outcome.mode == "code" else highlight(code, parts)
+    if "document_no" in names:
+        marks["document_no"] = highlight_whole(record.document_no, docno_matches(record.document_no, parts))
+    if "facts" in names:
+        if isinstance(record, Listing):
+            facts = record.reason
+        else:
+            facts = " ".join(t for t in (record.facts, record.handling) if t)
+        marks["facts"] = snippet(facts, parts)
+    return marks
 
 
-def _url(record: Case | Listing, external: bool = False) -> str:
-    endpoint = "public.listing" if isinstance(record, Listing) else "public.case"
-    return url_for(endpoint, id=record.id, _external=True) if external else path_for(endpoint, id=record.id)
+def _url(record: Case | Listing) -> str:
+    return path_for("public.listing" if isinstance(record, Listing) else "public.case", id=record.id)
 
 
 @bp.get("/search")
@@ -208,14 +214,15 @@ def search_download(fmt: str):
 @bp.get("/api/v1/search")
 def search_json():
     outcome = _searched()
+    urls = public_urls()
     results = []
     for hit in outcome.hits:
         record = hit.record
-        marks = _marks(outcome, record)
+        marks = _marks(outcome, record, ("enterprise_name", "facts"))
         item: dict[str, Any] = {
             "kind": hit.kind,
             "id": record.id,
-            "url": _url(record, external=True),
+            "url": urls.record(record),
             "enterprise_name": record.enterprise_name,
             "credit_code": record.credit_code or record.reg_no,
             "legal_representative": record.legal_representative,
@@ -256,10 +263,11 @@ def search_json():
 def search_atom():
     """The search as a feed: the same query, filters and order as /search."""
     outcome = _searched()
+    urls = public_urls()
     entries = []
     for hit in outcome.hits:
         record = hit.record
-        url = _url(record, external=True)
+        url = urls.record(record)
         entries.append(feeds.case_entry(record, url) if isinstance(record, Case) else feeds.listing_entry(record, url))
     q = request.args.get("q", "").strip()
     return feed(
