@@ -33,9 +33,11 @@ def _progress(label: str, length: int) -> Iterator[Callable[[int], None] | None]
 @click.command("init-db")
 def init_db_command() -> None:
     """Bring the database to the latest schema (creates it if empty)."""
+    from domain.first_run import setup_lock
     from domain.schema import upgrade_schema
 
-    upgrade_schema()
+    with setup_lock(db.engine):  # not alongside a web process's first run
+        upgrade_schema()
     click.echo("数据库结构已是最新。")
 
 
@@ -53,16 +55,21 @@ def init_db_command() -> None:
 @click.option("--seed", type=int, default=2020, show_default=True, help="随机种子（同一种子生成同样的数据）")
 def sample_data_command(case_count: int | None, listing_count: int | None, seed: int) -> None:
     """Load clearly fictional sample data (示例数据), at any scale."""
+    from domain.first_run import setup_lock
     from domain.sample_data import load_sample_data, planned_counts
     from domain.schema import upgrade_schema
 
-    upgrade_schema()
     counts = planned_counts(case_count, listing_count)
     total = sum(counts) if counts else None
-    with _progress("生成示例数据", total or 0) as update:
-        summary = load_sample_data(
-            cases=case_count, listings=listing_count, seed=seed, progress=update if total else None
-        )
+    # Adds batches numbered on after any already there; under the lock, a web
+    # process's first run waits for it and then loads nothing (or this waits
+    # for that and adds its batches after them), never the same numbers twice.
+    with setup_lock(db.engine):
+        upgrade_schema()
+        with _progress("生成示例数据", total or 0) as update:
+            summary = load_sample_data(
+                cases=case_count, listings=listing_count, seed=seed, progress=update if total else None
+            )
     click.echo(summary)
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask import g
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
 
 from app import create_app
 from domain import clock
@@ -22,6 +26,7 @@ TEMPLATES_DIR = SHARED / "templates"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 POSTGRES_URL = os.environ.get("GONGSHI_TEST_DATABASE_URL")
 FIXED_TODAY = dt.date(2026, 11, 28)
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
 
 def example_file(name: str) -> Path:
@@ -29,6 +34,30 @@ def example_file(name: str) -> Path:
     tests/fixtures/ (so a clone without shared/ still tests)."""
     shared = TEMPLATES_DIR / name
     return shared if shared.exists() else FIXTURES / name
+
+
+@contextmanager
+def empty_database(backend: str, tmp_path: Path, name: str = "fresh") -> Iterator[dict]:
+    """The settings of an empty database of its own, for tests that need one
+    without tables (migrations, a first run): a new SQLite file in ``tmp_path``, or
+    a new schema first on the search path of the PostgreSQL test database, dropped
+    afterwards (the database itself is never dropped)."""
+    if backend == "sqlite":
+        yield {"DATABASE_URL": f"sqlite:///{tmp_path / name}.db"}
+        return
+    schema = f"{name}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield {
+            "DATABASE_URL": POSTGRES_URL,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
+        }
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ someone changes a model without regenerating the migration (README: 开发说明
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,47 +14,30 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 
 from app import create_app
 from extensions import db
-from tests.conftest import POSTGRES_URL
-
-BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+from tests.conftest import BACKENDS, empty_database
 
 
 @contextmanager
 def fresh_app(backend: str, tmp_path) -> Iterator:
     """An application bound to an empty database of its own: a new SQLite file, or
     a new PostgreSQL schema first on the search path (dropped afterwards)."""
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
-        "SAMPLE_DATA": False,
-    }
-    schema = None
-    if backend == "sqlite":
-        config["DATABASE_URL"] = f"sqlite:///{tmp_path / 'migrated.db'}"
-    else:
-        schema = f"migration_test_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        config["DATABASE_URL"] = POSTGRES_URL
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": f"-csearch_path={schema}"}}
-    application = create_app(config)
-    application.instance_path = str(tmp_path / "instance")
-    try:
+    with empty_database(backend, tmp_path, "migration_test") as settings:
+        config = {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SEARCH_INDEX_DIR": str(tmp_path / "search_index"),
+            "SAMPLE_DATA": False,
+            **settings,
+        }
+        application = create_app(config, instance_path=str(tmp_path / "instance"))
         with application.app_context():
             yield application
             db.session.remove()
             db.engine.dispose()
-    finally:
-        if schema:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 def schema_differences() -> list:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 
 from flask import Flask, current_app, request
-from sqlalchemy import exists, inspect, select
+from sqlalchemy import exists, select
 
+from domain.first_run import ensure_schema_and_sample_data
 from extensions import db
 from models import Batch
 
@@ -25,20 +26,15 @@ def sample_data_shown() -> bool:
 
 def _ensure_first_run_data(app: Flask) -> None:
     """A development instance with an empty database gets its schema and the
-    sample data on the first request, so a newcomer sees a full site."""
+    sample data on the first request, so a newcomer sees a full site. The thread
+    lock spares this process's other threads the database lock, which is what
+    keeps other processes from loading the data a second time."""
     if app.extensions.get("gongshi_first_run_done"):
         return
     with _first_run_lock:
         if app.extensions.get("gongshi_first_run_done"):
             return
-        from domain.sample_data import load_default_sample_data
-        from domain.schema import upgrade_schema
-
-        if not inspect(db.engine).has_table("batch"):
-            upgrade_schema()
-        if not db.session.scalar(select(exists().where(Batch.id.isnot(None)))):
-            app.logger.info("empty database: loading the sample data (示例数据)")
-            load_default_sample_data()
+        ensure_schema_and_sample_data()
         app.extensions["gongshi_first_run_done"] = True
 
 
