@@ -29,6 +29,6 @@ def test_a_worker_compiles_every_template_before_its_first_request(app):
         hooks["post_worker_init"](worker=Worker())
     finally:
         gc.unfreeze()
-    compiled = {name for (_, name) in app.jinja_env.cache.keys()}
+    compiled = {name for (_, name) in app.jinja_env.cache}
     assert {"base.html", "search/search.html", "search/_results.html"} <= compiled
     assert compiled == set(app.jinja_env.list_templates())
