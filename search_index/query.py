@@ -466,12 +466,12 @@ def _run(snap: Snapshot, outcome: Outcome, districts: Sequence[str]) -> None:
     allowed = _allowed(snap, filters)
     outcome.total = int(counts[allowed].sum())
     if not allowed.all():
-        matched = matched & allowed[snap.combo_np]
+        matched = matched & snap.combo_mask(allowed)
     chosen = _page(snap, matched, total, page, per_page, outcome.sort)
     clauses = max(1, len(query.clauses))
 
     if outcome.total == 0 and query.simple:
-        allowed_now = visible & allowed[snap.combo_np]
+        allowed_now = visible & snap.combo_mask(allowed)
         part = max((term.text for term in query.terms), key=len)
         outcome.suggestions = _pinyin_suggestions(snap, part, allowed_now)
         partial = _partial_matches(snap, part, allowed_now)
@@ -562,7 +562,7 @@ def _public_now(keys: set[tuple[str, int]], today: dt.date) -> set[tuple[str, in
 
 def _counts(snap: Snapshot, matched: np.ndarray) -> np.ndarray:
     """Matches per facet combination number."""
-    return np.bincount(snap.combo_np[matched], minlength=len(snap.combos))
+    return snap.combo_counts(matched)
 
 
 def _visible_counts(snap: Snapshot, today: dt.date) -> np.ndarray:
