@@ -378,6 +378,30 @@ def test_home_figures_keep_cases_and_listings_apart(client, data):
     assert "截至 2026年11月28日" in page
 
 
+def _all_years(today):
+    return statistics.compute(statistics.Period(None, None, today), breakdowns=()).figures
+
+
+def _home_tuple(home):
+    return (home.cases, home.case_workers, home.case_amount, home.listings_in_force, home.enterprises_in_force)
+
+
+@pytest.mark.parametrize("today", [FIXED_TODAY, dt.date(2020, 1, 1), dt.date(2031, 6, 1)])
+def test_home_figures_are_the_figures_of_all_years(data, set_today, today):
+    # The home page reads its figures in fewer steps than the statistics page:
+    # with a withdrawn case, a withdrawn batch and listings ended every way,
+    # and on days before and after listings expire, they are the same.
+    set_today(today)
+    everything = _all_years(today)
+    assert _home_tuple(statistics.home_figures()) == (
+        everything["cases"],
+        everything["case_workers"],
+        everything["case_amount"],
+        everything["listings_in_force"],
+        everything["enterprises_in_force"],
+    )
+
+
 # --- a property: the figures agree with counting the records one by one ----------------
 
 
@@ -436,6 +460,12 @@ def test_figures_match_a_count_of_the_records(app, plan, withdrawn):
         assert got["case_workers"] == sum(workers for _, workers, _ in rows)
         assert got["cases_transferred_to_police"] == sum(1 for _, _, police in rows if police)
         assert got["case_batches"] == sum(1 for item in plan if item[0] == year)
+    home, everything = statistics.home_figures(), _all_years(FIXED_TODAY)
+    assert (home.cases, home.case_workers, home.case_amount) == (
+        everything["cases"],
+        everything["case_workers"],
+        everything["case_amount"],
+    )
 
 
 def test_parse_period_rejects_nothing_it_should_accept():
