@@ -12,9 +12,15 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
+from domain.publishing import enqueue_record
+from extensions import db
+from models import Case
+from search_index import search, searcher, sync
 from search_index.matchfile import MatchBuilder, MatchFile, file_name
 from search_index.searcher import Segment, Snapshot
+from tests.builders import case_row, credit_code, load
 
 DAY = dt.date(2025, 6, 1)
 COLUMNS = {"kind": "kinds", "id": "ids", "day": "days", "listed": "listed", "expires": "expires", "amount": "amounts"}
@@ -64,7 +70,7 @@ def segments(tmp_path_factory) -> list[Segment]:
         write_segment(directory, "small1", 30_001, 600, 2),
         write_segment(directory, "small2", 40_001, 300, 3),
     ]
-    deleted = [frozenset(range(0, 20_000, 97)), frozenset(), frozenset({0, 5, 299})]
+    deleted = [np.arange(0, 20_000, 97), np.zeros(0, np.int64), np.array([0, 5, 299])]
     out, offset = [], 0
     for file, gone in zip(files, deleted, strict=True):
         out.append(Segment(file, offset, gone))
@@ -91,7 +97,7 @@ def joined(segments: list[Segment]) -> dict[str, np.ndarray]:
     out["combos"] = list(numbers)
     live = np.ones(len(out["id"]), dtype=bool)
     for segment in segments:
-        live[[segment.offset + d for d in segment.deleted]] = False
+        live[[segment.offset + int(d) for d in segment.deleted]] = False
     out["live"] = live
     return out
 
@@ -168,3 +174,25 @@ def test_visible_documents_order_and_lookup_equal_the_joined_arrays(segments):
     wanted = {("case", 1), ("case", 30_002), ("listing", 40_004), ("listing", 40_005), ("case", 99_999)}
     expected = [d for d in range(snap.size) if (("listing" if old["kind"][d] else "case"), int(old["id"][d])) in wanted]
     assert snap.docnums(wanted).tolist() == expected
+
+
+def test_a_snapshot_keeps_deleted_documents_as_an_array(app):
+    rows = [
+        case_row(
+            违法主体名称=f"兰州第{n}号建筑劳务有限公司",
+            统一社会信用代码=credit_code(800 + n),
+            文书编号=f"兰城劳监指〔2025〕{800 + n}号",
+        )
+        for n in range(3)
+    ]
+    load("cases", rows)
+    for record in db.session.scalars(select(Case)):
+        record.revision += 1
+        enqueue_record(record)  # applied again: each old document deleted, a new one added
+    db.session.commit()
+    sync()
+    snap = searcher.snapshot()
+    assert [len(segment.deleted) for segment in snap.segments] == [3, 0]
+    assert all(isinstance(s.deleted, np.ndarray) and s.deleted.dtype == np.int64 for s in snap.segments)
+    assert snap.live_count == 3 and not snap.live_mask[: snap.segments[0].size].any()
+    assert search("建筑劳务").total == 3
